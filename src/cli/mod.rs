@@ -1,0 +1,87 @@
+//! The command line: parses flags into options and calls the library. One file
+//! per command; exit codes are documented in `--help` and the README.
+
+mod args;
+mod generate;
+mod ingest;
+mod sql;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code: bad command line or rule pack.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code: the job failed; nothing was published.
+pub const EXIT_FAILED: u8 = 1;
+
+const AFTER_HELP: &str = "\
+Exit codes: 0 done; 1 failed (nothing published); 2 bad command line.
+
+Examples:
+  zhijian gen --shops 2 --days 2 --sessions-per-day 300 --seed 7 --out sample-logs/
+  zhijian sql \"SELECT agent_id, count(*), avg(latency_s) FROM rounds GROUP BY 1 ORDER BY 1\"
+  zhijian ingest --input exports/ --out dataset/";
+
+/// zhijian (质检): full-coverage quality inspection of customer-service chats.
+#[derive(Debug, Parser)]
+#[command(name = "zhijian", version, about, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Sql(sql::SqlArgs),
+    Ingest(ingest::IngestArgs),
+    Gen(generate::GenArgs),
+}
+
+/// Runs the command line; `main` only returns this.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return if err.use_stderr() {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let outcome = match cli.command {
+        Command::Sql(args) => sql::run(args),
+        Command::Ingest(args) => ingest::run(args),
+        Command::Gen(args) => generate::run(args),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            let _ = writeln!(std::io::stderr(), "zhijian: error: {err:#}");
+            let usage = err
+                .downcast_ref::<zhijian_error::Error>()
+                .is_some_and(|e| matches!(e, zhijian_error::Error::Usage(_)));
+            ExitCode::from(if usage { EXIT_USAGE } else { EXIT_FAILED })
+        }
+    }
+}
+
+use crate::error as zhijian_error;
+
+/// `zhijian sql ... | head` closes the pipe early; that is not a failure.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// A tokio runtime for the DataFusion parts of a command.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}

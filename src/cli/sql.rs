@@ -1,0 +1,107 @@
+//! `zhijian sql`: a read-only query over the views, printed as a table, CSV or JSON.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use datafusion::arrow::array::RecordBatch;
+
+use super::args::InputArgs;
+use crate::engine;
+use crate::load::load;
+
+/// Run a read-only SQL query over the views.
+///
+/// Views: messages, rounds, sessions, agent_sessions (see the README for their
+/// columns). Only SELECT is allowed.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  zhijian sql \"SELECT agent_id, count(*), avg(latency_s) FROM rounds WHERE responder_role = 'agent' GROUP BY 1 ORDER BY 1\"
+  zhijian sql --input exports/ --format csv \"SELECT * FROM sessions\" > sessions.csv
+  zhijian sql \"DESCRIBE rounds\"")]
+pub struct SqlArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    format: OutputFormat,
+    /// The query.
+    query: String,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Csv,
+    /// JSON Lines: one object per row.
+    Json,
+}
+
+pub fn run(args: SqlArgs) -> anyhow::Result<ExitCode> {
+    let zones = args.input.zones()?;
+    let batches = super::runtime()?.block_on(async {
+        let loaded = load(&args.input.input, &zones).await?;
+        super::ingest::report_rejects(&loaded.ingested, loaded.views.duplicates);
+        let (_, batches) = engine::query(&loaded.ctx, &args.query).await?;
+        anyhow::Ok(batches)
+    })?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    print(&mut out, &batches, args.format)?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn print(out: &mut dyn Write, batches: &[RecordBatch], format: OutputFormat) -> anyhow::Result<()> {
+    match format {
+        OutputFormat::Table => {
+            let table = datafusion::arrow::util::pretty::pretty_format_batches(batches)?;
+            writeln!(out, "{table}")?;
+        }
+        OutputFormat::Csv => {
+            let mut writer = datafusion::arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(out);
+            for batch in batches {
+                writer.write(&nested_as_text(batch)?)?;
+            }
+        }
+        OutputFormat::Json => {
+            let mut writer = datafusion::arrow::json::LineDelimitedWriter::new(out);
+            for batch in batches {
+                writer.write(batch)?;
+            }
+            writer.finish()?;
+        }
+    }
+    Ok(())
+}
+
+/// CSV has no lists or structs: such columns are written as their text form.
+fn nested_as_text(batch: &RecordBatch) -> anyhow::Result<RecordBatch> {
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    if !batch.schema().fields().iter().any(|f| f.data_type().is_nested()) {
+        return Ok(batch.clone());
+    }
+    let mut fields = Vec::new();
+    let mut columns = Vec::new();
+    for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+        if field.data_type().is_nested() {
+            let options = datafusion::arrow::compute::CastOptions::default();
+            columns.push(datafusion::arrow::compute::cast_with_options(
+                column,
+                &DataType::Utf8,
+                &options,
+            )?);
+            fields.push(Field::new(field.name(), DataType::Utf8, true));
+        } else {
+            columns.push(column.clone());
+            fields.push(field.as_ref().clone());
+        }
+    }
+    Ok(RecordBatch::try_new(
+        std::sync::Arc::new(Schema::new(fields)),
+        columns,
+    )?)
+}

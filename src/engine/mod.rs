@@ -1,0 +1,60 @@
+//! The DataFusion side: one place that creates the session, registers the views
+//! and runs read-only SQL, so a DataFusion upgrade touches this module first.
+
+mod sandbox;
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::catalog::MemTable;
+use datafusion::execution::config::SessionConfig;
+use datafusion::prelude::{DataFrame, SessionContext};
+
+use crate::error::Result;
+use crate::schema;
+use crate::views::Views;
+pub use sandbox::read_only_sql;
+
+/// A session sized for this machine: one partition per core.
+pub fn new_context(partitions: usize) -> SessionContext {
+    let config = SessionConfig::new()
+        .with_target_partitions(partitions.max(1))
+        .with_information_schema(true)
+        .set_bool("datafusion.sql_parser.collect_spans", true);
+    SessionContext::new_with_config(config)
+}
+
+/// Partitions to use: one per core.
+pub fn default_partitions() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// Registers `messages`, `rounds`, `sessions` and `agent_sessions`.
+pub fn register_views(ctx: &SessionContext, views: &Views) -> Result<()> {
+    let tables: [(
+        &str,
+        &datafusion::arrow::datatypes::SchemaRef,
+        &Vec<Vec<RecordBatch>>,
+    ); 4] = [
+        ("messages", &schema::MESSAGES, &views.messages),
+        ("rounds", &schema::ROUNDS, &views.rounds),
+        ("sessions", &schema::SESSIONS, &views.sessions),
+        ("agent_sessions", &schema::AGENT_SESSIONS, &views.agent_sessions),
+    ];
+    for (name, schema, partitions) in tables {
+        let table = MemTable::try_new((*schema).clone(), partitions.clone())?;
+        ctx.register_table(name, Arc::new(table))?;
+    }
+    Ok(())
+}
+
+/// Runs a read-only query and collects its rows.
+pub async fn query(
+    ctx: &SessionContext,
+    sql: &str,
+) -> Result<(Arc<datafusion::arrow::datatypes::Schema>, Vec<RecordBatch>)> {
+    let frame: DataFrame = read_only_sql(ctx, sql).await?;
+    let schema = Arc::new(frame.schema().as_arrow().clone());
+    let batches = frame.collect().await?;
+    Ok((schema, batches))
+}

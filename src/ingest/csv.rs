@@ -1,0 +1,203 @@
+//! CSV with a header row into raw Arrow batches. Every cell is text: an empty cell
+//! is null, and `ts` made only of digits is epoch milliseconds (CSV has no numbers).
+
+use std::borrow::Cow;
+use std::io::Read;
+
+use crate::error::{Error, Result};
+use crate::ingest::builder::RawBatchBuilder;
+use crate::ingest::discover::{Format, InputFile};
+use crate::ingest::record::{TsValue, check};
+use crate::ingest::rejects::Reject;
+use crate::ingest::scalar::{RawRecord, Scalar};
+use crate::ingest::{BATCH_ROWS, Chunk, input_order};
+use crate::timezone::TimeZones;
+
+const FIELDS: [&str; 10] = [
+    "shop",
+    "channel",
+    "session_id",
+    "msg_id",
+    "ts",
+    "role",
+    "agent_id",
+    "customer_id",
+    "text",
+    "msg_type",
+];
+
+pub fn read(file_idx: usize, file: &InputFile, zones: &TimeZones) -> Result<Vec<Chunk>> {
+    let name = file.path.display().to_string();
+    let handle = std::fs::File::open(&file.path).map_err(|e| Error::io(&file.path, e))?;
+    let mut source: Box<dyn Read> = match file.format {
+        Format::Csv { gzip: true } => {
+            Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(handle)))
+        }
+        _ => Box::new(std::io::BufReader::new(handle)),
+    };
+    let mut head = [0u8; 3];
+    let got = read_up_to(&mut source, &mut head).map_err(|e| Error::io(&file.path, e))?;
+    let prefix = if head[..got] == *b"\xEF\xBB\xBF" {
+        &[][..]
+    } else {
+        &head[..got]
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(std::io::Cursor::new(prefix.to_vec()).chain(source));
+
+    let headers = match reader.byte_headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            return Err(Error::Input {
+                path: file.path.clone(),
+                message: format!("cannot read the CSV header: {e}"),
+            });
+        }
+    };
+    if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
+        return Ok(Vec::new());
+    }
+    // Position of each canonical field in the header, matched case-insensitively.
+    let columns: Vec<Option<usize>> = FIELDS
+        .iter()
+        .map(|field| {
+            headers
+                .iter()
+                .position(|h| String::from_utf8_lossy(h).trim().eq_ignore_ascii_case(field))
+        })
+        .collect();
+
+    let mut chunks = Vec::new();
+    let mut builder = RawBatchBuilder::with_capacity(BATCH_ROWS, BATCH_ROWS * 64);
+    let mut rejects = Vec::new();
+    let mut records = 0u64;
+    let mut row = csv::ByteRecord::new();
+    // The csv crate counts records' lines, not newlines inside quoted cells; add
+    // those so reject lines match what an editor shows.
+    let mut newlines_in_cells = 0u64;
+    loop {
+        let line = reader.position().line() + newlines_in_cells;
+        match reader.read_byte_record(&mut row) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                records += 1;
+                let at = e.position().map_or(line, |p| p.line() + newlines_in_cells);
+                rejects.push(Reject::new(&name, at, format!("unreadable CSV row: {e}"), b""));
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    break;
+                }
+                continue;
+            }
+        }
+        let line = row.position().map_or(line, |p| p.line() + newlines_in_cells);
+        newlines_in_cells += row
+            .iter()
+            .map(|cell| memchr::memchr_iter(b'\n', cell).count() as u64)
+            .sum::<u64>();
+        if row.iter().all(|cell| cell.iter().all(u8::is_ascii_whitespace)) {
+            continue;
+        }
+        records += 1;
+        match convert_row(&row, &columns, headers.len(), zones) {
+            Ok(Ok(msg)) => builder.push(&msg, input_order(file_idx, line)),
+            Ok(Err(reason)) | Err(reason) => rejects.push(Reject::new(&name, line, reason, &join(&row))),
+        }
+        if builder.len() >= BATCH_ROWS {
+            let full = std::mem::replace(
+                &mut builder,
+                RawBatchBuilder::with_capacity(BATCH_ROWS, BATCH_ROWS * 64),
+            );
+            chunks.push(Chunk::data(
+                file_idx,
+                chunks.len() as u64,
+                full.finish(),
+                std::mem::take(&mut rejects),
+                std::mem::take(&mut records),
+            ));
+        }
+    }
+    let batch = (!builder.is_empty()).then(|| builder.finish());
+    chunks.push(Chunk {
+        file_idx,
+        chunk_idx: chunks.len() as u64,
+        batch,
+        rejects,
+        records,
+    });
+    Ok(chunks)
+}
+
+fn read_up_to(source: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        let n = source.read(&mut buf[filled..])?;
+        if n == 0 {
+            break;
+        }
+        filled += n;
+    }
+    Ok(filled)
+}
+
+fn join(row: &csv::ByteRecord) -> Vec<u8> {
+    row.iter().collect::<Vec<_>>().join(&b","[..])
+}
+
+type Converted<'a> = Result<Result<crate::ingest::record::Message<'a>, String>, String>;
+
+fn convert_row<'a>(
+    row: &'a csv::ByteRecord,
+    columns: &[Option<usize>],
+    width: usize,
+    zones: &TimeZones,
+) -> Converted<'a> {
+    if row.len() != width {
+        return Err(format!(
+            "the row has {} fields but the header has {width}",
+            row.len()
+        ));
+    }
+    let mut cells: Vec<Scalar<'a>> = Vec::with_capacity(FIELDS.len());
+    for (field, column) in FIELDS.iter().zip(columns) {
+        let cell = match column {
+            None => Scalar::Missing,
+            Some(idx) => {
+                let bytes = &row[*idx];
+                let text = std::str::from_utf8(bytes).map_err(|e| {
+                    format!(
+                        "field {field:?} is not valid UTF-8 (bad byte at position {}); if the export is GBK, convert it: iconv -f GBK -t UTF-8",
+                        e.valid_up_to() + 1
+                    )
+                })?;
+                if text.is_empty() {
+                    Scalar::Null
+                } else if *field == "ts" && text.bytes().all(|b| b.is_ascii_digit()) {
+                    text.parse::<i64>()
+                        .map_or(Scalar::Str(Cow::Borrowed(text)), Scalar::Int)
+                } else {
+                    Scalar::Str(Cow::Borrowed(text))
+                }
+            }
+        };
+        cells.push(cell);
+    }
+    let mut cells = cells.into_iter();
+    let mut next = || cells.next().unwrap_or_default();
+    let mut raw = RawRecord {
+        shop: next(),
+        channel: next(),
+        session_id: next(),
+        msg_id: next(),
+        ts: next(),
+        role: next(),
+        agent_id: next(),
+        customer_id: next(),
+        text: next(),
+        msg_type: next(),
+    };
+    let ts = std::mem::take(&mut raw.ts);
+    Ok(check(raw, TsValue::Scalar(ts), zones))
+}

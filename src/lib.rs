@@ -1,0 +1,20 @@
+//! zhijian (质检): full-coverage quality inspection of customer-service chats.
+//!
+//! The data flows through one module per stage: [`ingest`] reads exports into
+//! Arrow, [`views`] derives `messages`, `rounds`, `sessions` and `agent_sessions`,
+//! and [`engine`] registers them with DataFusion for SQL. [`cli`] is the command
+//! line over this library.
+
+pub mod cli;
+pub mod dataset;
+pub mod engine;
+pub mod error;
+pub mod ingest;
+pub mod load;
+pub mod normalize;
+pub mod schema;
+pub mod synth;
+pub mod timezone;
+pub mod views;
+
+pub use error::{Error, Result};

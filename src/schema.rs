@@ -1,0 +1,114 @@
+//! Arrow schemas of the canonical message record (design §3) and of the views (design §4).
+
+use std::sync::{Arc, LazyLock};
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+
+/// Instants are stored in UTC with microsecond precision.
+pub fn timestamp_type() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+}
+
+fn utf8(name: &str, nullable: bool) -> Field {
+    Field::new(name, DataType::Utf8, nullable)
+}
+
+fn canonical_fields() -> Vec<Field> {
+    vec![
+        utf8("shop", false),
+        utf8("channel", false),
+        utf8("session_id", false),
+        utf8("msg_id", false),
+        Field::new("ts", timestamp_type(), false),
+        utf8("role", false),
+        utf8("agent_id", true),
+        utf8("customer_id", true),
+        utf8("text", false),
+        utf8("msg_type", false),
+    ]
+}
+
+/// The canonical message record, as written by `zhijian ingest`.
+pub static CANONICAL: LazyLock<SchemaRef> = LazyLock::new(|| Arc::new(Schema::new(canonical_fields())));
+
+/// Column index of `ord` in [`RAW`].
+pub const RAW_ORD: usize = 10;
+
+/// What ingest produces: the canonical record plus `ord`, the input order
+/// (file index in sorted path order, then line), which breaks ties of equal `ts`
+/// and decides which duplicate is kept.
+pub static RAW: LazyLock<SchemaRef> = LazyLock::new(|| {
+    let mut fields = canonical_fields();
+    fields.push(Field::new("ord", DataType::UInt64, false));
+    Arc::new(Schema::new(fields))
+});
+
+/// The `messages` view: canonical columns plus position and local time.
+pub static MESSAGES: LazyLock<SchemaRef> = LazyLock::new(|| {
+    let mut fields = canonical_fields();
+    fields.extend([
+        Field::new("seq", DataType::Int64, false),
+        Field::new("local_date", DataType::Date32, false),
+        Field::new("local_time", DataType::Time64(TimeUnit::Microsecond), false),
+        utf8("norm_text", false),
+        Field::new("session_date", DataType::Date32, false),
+    ]);
+    Arc::new(Schema::new(fields))
+});
+
+pub static ROUNDS: LazyLock<SchemaRef> = LazyLock::new(|| {
+    Arc::new(Schema::new(vec![
+        utf8("shop", false),
+        utf8("session_id", false),
+        Field::new("round_no", DataType::Int64, false),
+        Field::new("opened_at", timestamp_type(), false),
+        utf8("open_msg_id", false),
+        Field::new("open_seq", DataType::Int64, false),
+        Field::new("customer_msgs", DataType::Int64, false),
+        Field::new("closed_at", timestamp_type(), true),
+        utf8("close_msg_id", true),
+        Field::new("close_seq", DataType::Int64, true),
+        utf8("responder_role", true),
+        utf8("agent_id", true),
+        Field::new("latency_s", DataType::Float64, true),
+        Field::new("local_date", DataType::Date32, false),
+        Field::new("local_time", DataType::Time64(TimeUnit::Microsecond), false),
+        utf8("customer_id", true),
+        Field::new("session_date", DataType::Date32, false),
+    ]))
+});
+
+pub static SESSIONS: LazyLock<SchemaRef> = LazyLock::new(|| {
+    Arc::new(Schema::new(vec![
+        utf8("shop", false),
+        utf8("session_id", false),
+        utf8("channel", false),
+        utf8("customer_id", true),
+        Field::new("started_at", timestamp_type(), false),
+        Field::new("ended_at", timestamp_type(), false),
+        Field::new("local_date", DataType::Date32, false),
+        Field::new("messages", DataType::Int64, false),
+        Field::new("customer_msgs", DataType::Int64, false),
+        Field::new("agent_msgs", DataType::Int64, false),
+        Field::new("bot_msgs", DataType::Int64, false),
+        Field::new("system_msgs", DataType::Int64, false),
+        Field::new("rounds", DataType::Int64, false),
+        Field::new(
+            "agents",
+            DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, false))),
+            false,
+        ),
+    ]))
+});
+
+pub static AGENT_SESSIONS: LazyLock<SchemaRef> = LazyLock::new(|| {
+    Arc::new(Schema::new(vec![
+        utf8("shop", false),
+        utf8("session_id", false),
+        utf8("agent_id", false),
+        Field::new("first_msg_at", timestamp_type(), false),
+        Field::new("last_msg_at", timestamp_type(), false),
+        Field::new("agent_msgs", DataType::Int64, false),
+        Field::new("session_date", DataType::Date32, false),
+    ]))
+});

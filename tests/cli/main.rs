@@ -1,0 +1,7 @@
+//! Drives the real `zhijian` binary on real files.
+
+mod formats;
+mod rejects;
+mod rounds;
+mod sql;
+mod util;

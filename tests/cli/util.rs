@@ -1,0 +1,63 @@
+//! Small helpers: a scratch folder, transcript writing, running the binary.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+pub struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn write(&self, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.path(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, content).expect("write");
+        path
+    }
+}
+
+pub fn zhijian() -> Command {
+    Command::cargo_bin("zhijian").expect("binary built")
+}
+
+/// One JSON line of a test transcript in shop `s`: `at` is local Shanghai time on
+/// 2026-11-11 unless it holds a date itself.
+pub fn line(session: &str, msg: &str, at: &str, role: &str, agent: Option<&str>, text: &str) -> String {
+    let ts = if at.len() > 8 {
+        at.to_string()
+    } else {
+        format!("2026-11-11 {at}")
+    };
+    serde_json::json!({
+        "shop": "s", "session_id": session, "msg_id": msg, "ts": ts, "role": role,
+        "agent_id": agent, "customer_id": if role == "customer" { Some("buyer") } else { None }, "text": text,
+    })
+    .to_string()
+}
+
+/// Runs `zhijian sql --format csv` and returns stdout.
+pub fn sql_csv(input: &Path, query: &str) -> String {
+    let out = zhijian()
+        .args(["sql", "--format", "csv", "--input"])
+        .arg(input)
+        .arg(query)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "zhijian sql failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
