@@ -20,7 +20,8 @@ pub enum Error {
     /// A query that the read-only sandbox refuses.
     #[error("query refused: {0}")]
     Refused(String),
-    #[error("query failed: {0}")]
+    /// DataFusion nests the same message in layers of context; the root says it once.
+    #[error("query failed: {}", .0.find_root())]
     DataFusion(#[from] DataFusionError),
     #[error("arrow: {0}")]
     Arrow(#[from] ArrowError),

@@ -61,7 +61,7 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            let _ = writeln!(std::io::stderr(), "zhijian: error: {err:#}");
+            let _ = writeln!(std::io::stderr(), "zhijian: error: {err}");
             let usage = err
                 .downcast_ref::<zhijian_error::Error>()
                 .is_some_and(|e| matches!(e, zhijian_error::Error::Usage(_)));

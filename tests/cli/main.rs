@@ -1,6 +1,7 @@
 //! Drives the real `zhijian` binary on real files.
 
 mod formats;
+mod generate;
 mod rejects;
 mod rounds;
 mod sql;
