@@ -17,6 +17,9 @@ pub enum Error {
     /// A bad option value (time zone, date, ...), with what to do about it.
     #[error("{0}")]
     Usage(String),
+    /// A rule pack with problems: every one of them, each naming its file and rule.
+    #[error("the rule pack has {} problem(s):\n{}", .0.len(), .0.iter().map(|i| format!("  {i}")).collect::<Vec<_>>().join("\n"))]
+    RulePack(Vec<crate::rules::PackIssue>),
     /// A query that the read-only sandbox refuses.
     #[error("query refused: {0}")]
     Refused(String),

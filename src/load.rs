@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use chrono::NaiveDate;
 use datafusion::prelude::SessionContext;
 
 use crate::engine;
@@ -19,10 +20,36 @@ pub struct Loaded {
     pub ingested: Ingested,
 }
 
+/// Session dates wanted, inclusive. Files in `date=` folders outside them (and the
+/// day after, where late messages of a session live) are not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateRange {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl DateRange {
+    pub fn contains(&self, date: NaiveDate) -> bool {
+        self.from <= date && date <= self.to
+    }
+
+    fn may_hold(&self, partition: NaiveDate) -> bool {
+        self.from <= partition && partition <= self.to.succ_opt().unwrap_or(self.to)
+    }
+}
+
 pub async fn load(inputs: &[PathBuf], zones: &TimeZones) -> Result<Loaded> {
+    load_dates(inputs, zones, None).await
+}
+
+/// Like [`load`], reading only files that may hold sessions of `dates`.
+pub async fn load_dates(inputs: &[PathBuf], zones: &TimeZones, dates: Option<DateRange>) -> Result<Loaded> {
     let partitions = engine::default_partitions();
     let ctx = engine::new_context(partitions);
-    let files = ingest::discover(inputs)?;
+    let mut files = ingest::discover(inputs)?;
+    if let Some(range) = dates {
+        files.retain(|f| f.partition_date.is_none_or(|d| range.may_hold(d)));
+    }
     let mut ingested = ingest::read_files(files, zones, partitions)?;
     let raw = std::mem::take(&mut ingested.batches);
     let views = views::build(&ctx, raw, zones, partitions).await?;

@@ -52,6 +52,9 @@ pub static MESSAGES: LazyLock<SchemaRef> = LazyLock::new(|| {
         Field::new("local_time", DataType::Time64(TimeUnit::Microsecond), false),
         utf8("norm_text", false),
         Field::new("session_date", DataType::Date32, false),
+        // The last agent who sent a message before this one in the session: whom a
+        // customer's or bot's message is attributed to.
+        utf8("prev_agent_id", true),
     ]);
     Arc::new(Schema::new(fields))
 });
@@ -110,5 +113,29 @@ pub static AGENT_SESSIONS: LazyLock<SchemaRef> = LazyLock::new(|| {
         Field::new("last_msg_at", timestamp_type(), false),
         Field::new("agent_msgs", DataType::Int64, false),
         Field::new("session_date", DataType::Date32, false),
+    ]))
+});
+
+/// Violations (design §7), the columns every rule's result is cast to.
+pub static VIOLATIONS: LazyLock<SchemaRef> = LazyLock::new(|| {
+    Arc::new(Schema::new(vec![
+        Field::new("date", DataType::Date32, false),
+        utf8("shop", false),
+        utf8("session_id", false),
+        utf8("agent_id", false),
+        utf8("rule_id", false),
+        utf8("rule_name", false),
+        utf8("severity", false),
+        Field::new("deduct", DataType::Float64, false),
+        Field::new("bonus", DataType::Float64, false),
+        utf8("msg_id", true),
+        Field::new(
+            "msg_ids",
+            DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true))),
+            true,
+        ),
+        Field::new("ts", timestamp_type(), true),
+        utf8("detail", true),
+        utf8("evidence", true),
     ]))
 });

@@ -2,8 +2,10 @@
 //! per command; exit codes are documented in `--help` and the README.
 
 mod args;
+mod check;
 mod generate;
 mod ingest;
+mod rules;
 mod sql;
 
 use std::io::Write;
@@ -17,11 +19,13 @@ pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_FAILED: u8 = 1;
 
 const AFTER_HELP: &str = "\
-Exit codes: 0 done; 1 failed (nothing published); 2 bad command line.
+Exit codes: 0 done; 1 failed (nothing published, or a rule test failed); 2 bad command line or rule pack.
 
 Examples:
   zhijian gen --shops 2 --days 2 --sessions-per-day 300 --seed 7 --out sample-logs/
   zhijian sql \"SELECT agent_id, count(*), avg(latency_s) FROM rounds GROUP BY 1 ORDER BY 1\"
+  zhijian rules test
+  zhijian check banned-offplatform --date 2026-11-11
   zhijian ingest --input exports/ --out dataset/";
 
 /// zhijian (质检): full-coverage quality inspection of customer-service chats.
@@ -35,6 +39,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Sql(sql::SqlArgs),
+    Check(check::CheckArgs),
+    Rules(rules::RulesArgs),
     Ingest(ingest::IngestArgs),
     Gen(generate::GenArgs),
 }
@@ -54,6 +60,8 @@ pub fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Sql(args) => sql::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Rules(args) => rules::run(args),
         Command::Ingest(args) => ingest::run(args),
         Command::Gen(args) => generate::run(args),
     };
@@ -84,4 +92,18 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 /// A tokio runtime for the DataFusion parts of a command.
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+/// Loads the rule pack in `dir` (plus draft rule files) and plans every rule's
+/// query, so all of the pack's problems surface together (exit code 2).
+async fn load_pack(
+    dir: &std::path::Path,
+    drafts: &[std::path::PathBuf],
+) -> anyhow::Result<crate::rules::RulePack> {
+    let pack = crate::rules::load(dir, drafts).map_err(zhijian_error::Error::RulePack)?;
+    let issues = crate::rules::check_queries(&pack).await;
+    if !issues.is_empty() {
+        return Err(zhijian_error::Error::RulePack(issues).into());
+    }
+    Ok(pack)
 }

@@ -42,7 +42,13 @@ pub fn register_views(ctx: &SessionContext, views: &Views) -> Result<()> {
         ("agent_sessions", &schema::AGENT_SESSIONS, &views.agent_sessions),
     ];
     for (name, schema, partitions) in tables {
-        let table = MemTable::try_new((*schema).clone(), partitions.clone())?;
+        // A table needs at least one partition, even when no data was read.
+        let partitions = if partitions.is_empty() {
+            vec![Vec::new()]
+        } else {
+            partitions.clone()
+        };
+        let table = MemTable::try_new((*schema).clone(), partitions)?;
         ctx.register_table(name, Arc::new(table))?;
     }
     Ok(())

@@ -96,6 +96,11 @@ fn messages(batch: &RecordBatch, walk: &Walk) -> Result<Vec<RecordBatch>> {
     )));
     columns.push(Arc::new(norm.finish()));
     columns.push(dates(walk.messages.session_date.clone()));
+    columns.push(gather(
+        batch,
+        "agent_id",
+        &optional_indices(&walk.messages.prev_agent_row),
+    )?);
     sliced(&MESSAGES, columns)
 }
 

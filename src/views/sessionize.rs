@@ -25,6 +25,8 @@ pub struct MessageRows {
     pub row: Vec<u32>,
     pub seq: Vec<i64>,
     pub session_date: Vec<i32>,
+    /// The row of the last agent message before this one in the session.
+    pub prev_agent_row: Vec<Option<u32>>,
 }
 
 #[derive(Debug, Default)]
@@ -224,6 +226,7 @@ fn walk_session<'a>(
     let mut round_no = 0i64;
     let mut by_role = [0i64; 4];
     let mut customer_row: Option<u32> = None;
+    let mut last_agent_row: Option<u32> = None;
     scratch.agents.clear();
 
     for (i, &row) in scratch.rows.iter().enumerate() {
@@ -232,6 +235,7 @@ fn walk_session<'a>(
         walk.messages.row.push(row);
         walk.messages.seq.push(seq);
         walk.messages.session_date.push(date);
+        walk.messages.prev_agent_row.push(last_agent_row);
         if customer_row.is_none() && cols.customer_id.is_valid(r) {
             customer_row = Some(row);
         }
@@ -250,6 +254,7 @@ fn walk_session<'a>(
             },
             Role::Agent | Role::Bot => {
                 if role == Role::Agent {
+                    last_agent_row = Some(row);
                     let agent = cols.agent_id.value(r);
                     match scratch.agents.iter_mut().find(|a| a.0 == agent) {
                         Some(entry) => {

@@ -1,0 +1,105 @@
+//! `zhijian rules test`: each rule's `[[test]]` transcripts run through the real
+//! pipeline (views, functions, the rule's query), compared with `expect` and `hits`.
+
+use datafusion::arrow::array::{Array, AsArray};
+
+use crate::engine;
+use crate::error::Result;
+use crate::rules::pack::RulePack;
+use crate::rules::spec::{InlineTest, Rule};
+use crate::rules::{register_functions, run, transcript};
+use crate::timezone::TimeZones;
+use crate::views;
+
+#[derive(Debug, Clone)]
+pub struct TestOutcome {
+    pub rule_id: String,
+    pub test_name: String,
+    pub transcript: String,
+    pub expected: usize,
+    pub expected_hits: Option<Vec<usize>>,
+    /// Anchor lines of the violations found, sorted.
+    pub actual_hits: Vec<usize>,
+    pub found: usize,
+    /// A problem that kept the test from running (a bad transcript, a failing query).
+    pub error: Option<String>,
+}
+
+impl TestOutcome {
+    pub fn passed(&self) -> bool {
+        self.error.is_none()
+            && self.found == self.expected
+            && self.expected_hits.as_ref().is_none_or(|hits| {
+                let mut want = hits.clone();
+                want.sort_unstable();
+                want == self.actual_hits
+            })
+    }
+}
+
+/// Runs one inline test of `rule`.
+pub async fn run_test(pack: &RulePack, rule: &Rule, test: &InlineTest) -> TestOutcome {
+    let mut outcome = TestOutcome {
+        rule_id: rule.id.clone(),
+        test_name: test.name.clone(),
+        transcript: test.transcript.clone(),
+        expected: test.expect,
+        expected_hits: test.hits.clone(),
+        actual_hits: Vec::new(),
+        found: 0,
+        error: None,
+    };
+    match anchors(pack, rule, test).await {
+        Ok(lines) => {
+            outcome.found = lines.len();
+            outcome.actual_hits = lines;
+            outcome.actual_hits.sort_unstable();
+        }
+        Err(e) => outcome.error = Some(e),
+    }
+    outcome
+}
+
+async fn anchors(pack: &RulePack, rule: &Rule, test: &InlineTest) -> Result<Vec<usize>, String> {
+    let zones = TimeZones::default();
+    let lines = transcript::parse(&test.transcript)?;
+    let batch = transcript::to_batch(&lines, &zones)?;
+    let run = async {
+        let ctx = engine::new_context(1);
+        let views = views::build(&ctx, vec![batch], &zones, 1).await?;
+        engine::register_views(&ctx, &views)?;
+        register_functions(&ctx, pack, &views);
+        run::violations(&ctx, rule).await
+    };
+    let batches: Vec<_> = run.await.map_err(|e: crate::Error| e.to_string())?;
+    let mut hits = Vec::new();
+    for batch in &batches {
+        let ids = batch
+            .column_by_name("msg_id")
+            .expect("violations have msg_id")
+            .as_string::<i32>();
+        for row in 0..batch.num_rows() {
+            // Anchors are line numbers; a rule without an anchor counts as line 0.
+            hits.push(if ids.is_null(row) {
+                0
+            } else {
+                ids.value(row).parse().unwrap_or(0)
+            });
+        }
+    }
+    Ok(hits)
+}
+
+/// Runs every test of the selected rules (all when `ids` is empty), in pack order.
+pub async fn run_all(pack: &RulePack, ids: &[String]) -> Result<Vec<TestOutcome>> {
+    let mut outcomes = Vec::new();
+    for rule in &pack.rules {
+        if !ids.is_empty() && !ids.contains(&rule.id) {
+            continue;
+        }
+        for test in &rule.tests {
+            outcomes.push(run_test(pack, rule, test).await);
+        }
+    }
+    Ok(outcomes)
+}

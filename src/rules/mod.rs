@@ -1,0 +1,71 @@
+//! Declarative QA rules (design §5): a pack of TOML files ([`pack`], [`spec`]),
+//! compiled to DataFusion SQL ([`compile`], [`run`]) over the views, with custom
+//! functions ([`udf`], [`repeat`]) and inline tests ([`inline_tests`]).
+
+pub mod compile;
+pub mod inline_tests;
+pub mod lint;
+pub mod matcher;
+pub mod pack;
+pub mod repeat;
+pub mod run;
+pub mod spec;
+pub mod transcript;
+pub mod udf;
+
+use std::sync::Arc;
+
+use datafusion::prelude::SessionContext;
+
+pub use pack::{PackIssue, RulePack, load};
+pub use spec::{Rule, Severity, Template};
+
+use crate::views::Views;
+
+/// Registers the `zj_*` functions for `pack`'s lexicons and rules over `views`.
+pub fn register_functions(ctx: &SessionContext, pack: &RulePack, views: &Views) {
+    let matchers = Arc::new(pack.matchers());
+    udf::register(ctx, matchers.clone());
+    ctx.register_udtf(
+        repeat::FUNCTION_NAME,
+        Arc::new(repeat::RepeatRuns {
+            messages: Arc::new(views.messages.clone()),
+            matchers,
+        }),
+    );
+}
+
+/// Plans every enabled rule's query against empty views, so a rule whose SQL names
+/// a missing column or table fails when the pack loads, not in the middle of a run.
+pub async fn check_queries(pack: &RulePack) -> Vec<PackIssue> {
+    let ctx = crate::engine::new_context(1);
+    let views = Views::default();
+    if let Err(e) = crate::engine::register_views(&ctx, &views) {
+        return vec![PackIssue {
+            file: pack.root.clone(),
+            rule: None,
+            message: e.to_string(),
+        }];
+    }
+    register_functions(&ctx, pack, &views);
+    let mut issues = Vec::new();
+    for rule in &pack.rules {
+        let planned = async {
+            let query = run::rule_query(&ctx, rule).await?;
+            // A physical plan, so that type errors surface now too.
+            crate::engine::read_only_sql(&ctx, &run::violations_sql(rule, &query))
+                .await?
+                .create_physical_plan()
+                .await?;
+            Ok::<_, crate::Error>(())
+        };
+        if let Err(e) = planned.await {
+            issues.push(PackIssue {
+                file: rule.file.clone(),
+                rule: Some(rule.id.clone()),
+                message: e.to_string(),
+            });
+        }
+    }
+    issues
+}

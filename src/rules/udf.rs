@@ -1,0 +1,337 @@
+//! The custom SQL functions of design §5.2, each working on whole Arrow arrays:
+//! `zj_normalize(text)`, `zj_contains_any(text, 'lexicon')`,
+//! `zj_matches(text, 'lexicon')` and `zj_similarity(a, b)`. The lexicon functions
+//! look matchers up by name (a lexicon, or `rule:ID` for a rule's own phrase set);
+//! each matcher's automaton is built once per pack.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, ListBuilder, StringArray, StringBuilder,
+};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field};
+use datafusion::common::{ScalarValue, exec_err};
+use datafusion::error::Result;
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+use datafusion::prelude::SessionContext;
+
+use crate::normalize::normalize_into;
+use crate::rules::matcher::Matcher;
+
+pub type Matchers = Arc<HashMap<String, Arc<Matcher>>>;
+
+/// Registers the four functions with `matchers` as the lexicon registry.
+pub fn register(ctx: &SessionContext, matchers: Matchers) {
+    let fingerprint = fingerprint(&matchers);
+    ctx.register_udf(ScalarUDF::from(Normalize::new()));
+    for kind in [LexiconFn::ContainsAny, LexiconFn::Matches] {
+        ctx.register_udf(ScalarUDF::from(LexiconUdf {
+            kind,
+            matchers: matchers.clone(),
+            fingerprint,
+            signature: Signature::string(2, Volatility::Immutable),
+        }));
+    }
+    ctx.register_udf(ScalarUDF::from(Similarity::new()));
+    ctx.register_udf(ScalarUDF::from(Mask::new()));
+}
+
+fn fingerprint(matchers: &HashMap<String, Arc<Matcher>>) -> u64 {
+    let mut names: Vec<(&String, &Arc<Matcher>)> = matchers.iter().collect();
+    names.sort_by_key(|(name, _)| *name);
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for (name, matcher) in names {
+        name.hash(&mut hasher);
+        matcher.phrases().hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
+/// Any string array (Utf8, LargeUtf8, Utf8View) as Utf8.
+fn utf8(array: &ArrayRef) -> Result<ArrayRef> {
+    Ok(match array.data_type() {
+        DataType::Utf8 => array.clone(),
+        _ => cast(array, &DataType::Utf8)?,
+    })
+}
+
+fn arrays(args: &ScalarFunctionArgs) -> Result<Vec<ArrayRef>> {
+    ColumnarValue::values_to_arrays(&args.args)?
+        .iter()
+        .map(utf8)
+        .collect()
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Normalize {
+    signature: Signature,
+}
+
+impl Normalize {
+    fn new() -> Self {
+        Self {
+            signature: Signature::string(1, Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for Normalize {
+    fn name(&self) -> &str {
+        "zj_normalize"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let input = arrays(&args)?;
+        let text = input[0].as_string::<i32>();
+        let mut out = StringBuilder::with_capacity(text.len(), text.values().len());
+        let mut buf = String::new();
+        for value in text.iter() {
+            match value {
+                Some(v) => {
+                    buf.clear();
+                    normalize_into(v, &mut buf);
+                    out.append_value(&buf);
+                }
+                None => out.append_null(),
+            }
+        }
+        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum LexiconFn {
+    ContainsAny,
+    Matches,
+}
+
+#[derive(Debug)]
+struct LexiconUdf {
+    kind: LexiconFn,
+    matchers: Matchers,
+    /// Stands for the registry in equality and hashing: automata are not `Hash`.
+    fingerprint: u64,
+    signature: Signature,
+}
+
+impl PartialEq for LexiconUdf {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.fingerprint == other.fingerprint
+    }
+}
+
+impl Eq for LexiconUdf {}
+
+impl Hash for LexiconUdf {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.kind.hash(state);
+        self.fingerprint.hash(state);
+    }
+}
+
+impl LexiconUdf {
+    fn matcher(&self, args: &ScalarFunctionArgs) -> Result<Arc<Matcher>> {
+        let name = match args.args.get(1) {
+            Some(ColumnarValue::Scalar(ScalarValue::Utf8(Some(n))))
+            | Some(ColumnarValue::Scalar(ScalarValue::Utf8View(Some(n))))
+            | Some(ColumnarValue::Scalar(ScalarValue::LargeUtf8(Some(n)))) => n,
+            _ => {
+                return exec_err!(
+                    "{}: the second argument must be a lexicon name in quotes, e.g. 'greeting'",
+                    self.name()
+                );
+            }
+        };
+        match self.matchers.get(name) {
+            Some(m) => Ok(m.clone()),
+            None => {
+                let mut known: Vec<&str> = self
+                    .matchers
+                    .keys()
+                    .filter(|k| !k.starts_with("rule:"))
+                    .map(String::as_str)
+                    .collect();
+                known.sort();
+                exec_err!(
+                    "{}: no lexicon {name:?} (known: {})",
+                    self.name(),
+                    known.join(", ")
+                )
+            }
+        }
+    }
+}
+
+impl ScalarUDFImpl for LexiconUdf {
+    fn name(&self) -> &str {
+        match self.kind {
+            LexiconFn::ContainsAny => "zj_contains_any",
+            LexiconFn::Matches => "zj_matches",
+        }
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(match self.kind {
+            LexiconFn::ContainsAny => DataType::Boolean,
+            LexiconFn::Matches => DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true))),
+        })
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let matcher = self.matcher(&args)?;
+        let input = utf8(&args.args[0].to_array(args.number_rows)?)?;
+        let text: &StringArray = input.as_string::<i32>();
+        let mut buf = String::new();
+        // The text is normalised here too, so raw `text` works as well as `norm_text`.
+        let mut normalized = |v: &str| -> String {
+            buf.clear();
+            normalize_into(v, &mut buf);
+            buf.clone()
+        };
+        let out: ArrayRef = match self.kind {
+            LexiconFn::ContainsAny => Arc::new(
+                text.iter()
+                    .map(|v| v.map(|v| matcher.is_match(&normalized(v))))
+                    .collect::<BooleanArray>(),
+            ),
+            LexiconFn::Matches => {
+                let mut list = ListBuilder::new(StringBuilder::new());
+                for value in text.iter() {
+                    match value {
+                        Some(v) => {
+                            for phrase in matcher.find_all(&normalized(v)) {
+                                list.values().append_value(phrase);
+                            }
+                            list.append(true);
+                        }
+                        None => list.append(false),
+                    }
+                }
+                Arc::new(list.finish())
+            }
+        };
+        Ok(ColumnarValue::Array(out))
+    }
+}
+
+/// Jaccard similarity of the sets of character bigrams (design §5.2); two strings
+/// without bigrams are 1 when equal, else 0.
+pub fn bigram_similarity(a: &str, b: &str) -> f64 {
+    let grams = |s: &str| -> Vec<(char, char)> {
+        let chars: Vec<char> = s.chars().collect();
+        let mut g: Vec<(char, char)> = chars.windows(2).map(|w| (w[0], w[1])).collect();
+        g.sort_unstable();
+        g.dedup();
+        g
+    };
+    let (ga, gb) = (grams(a), grams(b));
+    if ga.is_empty() && gb.is_empty() {
+        return if a == b { 1.0 } else { 0.0 };
+    }
+    let common = ga.iter().filter(|g| gb.binary_search(g).is_ok()).count();
+    common as f64 / (ga.len() + gb.len() - common) as f64
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Similarity {
+    signature: Signature,
+}
+
+impl Similarity {
+    fn new() -> Self {
+        Self {
+            signature: Signature::string(2, Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for Similarity {
+    fn name(&self) -> &str {
+        "zj_similarity"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Float64)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let input = arrays(&args)?;
+        let (a, b) = (input[0].as_string::<i32>(), input[1].as_string::<i32>());
+        let out: Float64Array = a
+            .iter()
+            .zip(b.iter())
+            .map(|(a, b)| Some(bigram_similarity(a?, b?)))
+            .collect();
+        Ok(ColumnarValue::Array(Arc::new(out)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn similarity_of_bigram_sets() {
+        assert_eq!(bigram_similarity("亲还在吗", "亲还在吗"), 1.0);
+        assert_eq!(bigram_similarity("a", "a"), 1.0);
+        assert_eq!(bigram_similarity("a", "b"), 0.0);
+        assert_eq!(bigram_similarity("", ""), 1.0);
+        // {ab, bc} vs {ab, bd}: 1 shared of 3
+        assert!((bigram_similarity("abc", "abd") - 1.0 / 3.0).abs() < 1e-12);
+        // sets, not multisets: "aaa" has one bigram
+        assert_eq!(bigram_similarity("aaa", "aa"), 1.0);
+    }
+}
+
+/// `zj_mask(text)`: personal data masked as in outputs ([`crate::mask`]).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct Mask {
+    signature: Signature,
+}
+
+impl Mask {
+    pub fn new() -> Self {
+        Self {
+            signature: Signature::string(1, Volatility::Immutable),
+        }
+    }
+}
+
+impl Default for Mask {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ScalarUDFImpl for Mask {
+    fn name(&self) -> &str {
+        "zj_mask"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let input = arrays(&args)?;
+        let out: StringArray = input[0]
+            .as_string::<i32>()
+            .iter()
+            .map(|v| v.map(crate::mask::mask_pii))
+            .collect();
+        Ok(ColumnarValue::Array(Arc::new(out)))
+    }
+}
