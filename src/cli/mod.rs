@@ -70,9 +70,12 @@ pub fn main() -> ExitCode {
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             let _ = writeln!(std::io::stderr(), "zhijian: error: {err}");
-            let usage = err
-                .downcast_ref::<zhijian_error::Error>()
-                .is_some_and(|e| matches!(e, zhijian_error::Error::Usage(_)));
+            let usage = err.downcast_ref::<zhijian_error::Error>().is_some_and(|e| {
+                matches!(
+                    e,
+                    zhijian_error::Error::Usage(_) | zhijian_error::Error::RulePack(_)
+                )
+            });
             ExitCode::from(if usage { EXIT_USAGE } else { EXIT_FAILED })
         }
     }

@@ -361,10 +361,10 @@ impl Sim<'_> {
             self.say_pick(Role::Agent, d::RUDE);
         } else {
             self.say_pick(Role::Agent, bank);
-            if self.rng.chance(curt) {
-                if let Some(text) = self.out.last_text() {
-                    make_curt(text);
-                }
+            if self.rng.chance(curt)
+                && let Some(text) = self.out.last_text()
+            {
+                make_curt(text);
             }
             if self.rng.chance(ABSOLUTE_CLAIM_RATE * boast) {
                 let tpl = *self.rng.pick(d::ABSOLUTE_CLAIMS);

@@ -4,5 +4,6 @@ mod formats;
 mod generate;
 mod rejects;
 mod rounds;
+mod rules;
 mod sql;
 mod util;
