@@ -335,3 +335,55 @@ impl ScalarUDFImpl for Mask {
         Ok(ColumnarValue::Array(Arc::new(out)))
     }
 }
+
+#[cfg(test)]
+mod sql_tests {
+    use super::*;
+    use crate::rules::matcher::normalize_phrases;
+    use datafusion::arrow::util::pretty::pretty_format_batches;
+
+    async fn run(sql: &str) -> String {
+        let ctx = SessionContext::new();
+        let lexicon = Matcher::new(normalize_phrases(["加微信", "vx"]), Vec::new(), &[]);
+        register(
+            &ctx,
+            Arc::new(HashMap::from([("offsite".to_string(), Arc::new(lexicon))])),
+        );
+        let batches = ctx.sql(sql).await.expect("plans").collect().await.expect("runs");
+        pretty_format_batches(&batches).expect("prints").to_string()
+    }
+
+    #[tokio::test]
+    async fn lexicon_functions_take_every_string_type() {
+        for string_type in ["Utf8", "LargeUtf8", "Utf8View"] {
+            let out = run(&format!(
+                "SELECT zj_matches(arrow_cast(t, '{string_type}'), 'offsite') AS found, \
+                 zj_contains_any(arrow_cast(t, '{string_type}'), 'offsite') AS hit \
+                 FROM (VALUES ('加 微 信 ＶＸ'), ('你好'), (NULL)) AS v(t)"
+            ))
+            .await;
+            assert!(out.contains("| [vx, 加微信] | true  |"), "{string_type}:\n{out}");
+            assert!(out.contains("| []           | false |"), "{string_type}:\n{out}");
+        }
+    }
+
+    #[tokio::test]
+    async fn unknown_lexicons_are_named() {
+        let ctx = SessionContext::new();
+        register(&ctx, Arc::new(HashMap::new()));
+        let err = ctx
+            .sql("SELECT zj_contains_any('x', 'nope')")
+            .await
+            .expect("plans")
+            .collect()
+            .await
+            .expect_err("no such lexicon");
+        assert!(err.to_string().contains("no lexicon \"nope\""), "{err}");
+    }
+
+    #[tokio::test]
+    async fn normalize_and_similarity_in_sql() {
+        let out = run("SELECT zj_normalize('Ａ Ｂ') AS n, zj_similarity('亲还在吗', '亲还在吗?') AS s").await;
+        assert!(out.contains("| ab | 0.75 |"), "{out}");
+    }
+}

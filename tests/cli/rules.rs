@@ -321,3 +321,22 @@ fn check_runs_a_draft_rule_file_outside_the_pack() {
         "{stdout}"
     );
 }
+
+/// The SQL each shipped rule compiles to, reviewed as a snapshot: a change to a
+/// template shows up in review as a diff of real queries.
+#[test]
+fn compiled_queries_are_stable() {
+    for id in rule_ids() {
+        let out = zhijian()
+            .current_dir(repo())
+            .args(["rules", "explain", &id])
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{id}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        insta::assert_snapshot!(format!("explain-{id}"), String::from_utf8_lossy(&out.stdout));
+    }
+}
