@@ -19,8 +19,8 @@ cargo build --release --quiet
 BIN=target/release/zhijian
 python3 -c "import duckdb" 2>/dev/null || pip install --quiet duckdb
 
-# ~20 messages per session: sessions per shop per day for N messages over 10 shops.
-SESSIONS=$(( N / 10 / 20 ))
+# ~17 messages per session (what gen averages): sessions per shop for N messages over 10 shops.
+SESSIONS=$(( N / 10 / 17 ))
 DATA="$WORK/gen-$N.jsonl"
 if [ ! -f "$DATA" ]; then
   "$BIN" gen --shops 10 --days 1 --sessions-per-day "$SESSIONS" --seed 42 --out "$DATA"
@@ -28,13 +28,15 @@ fi
 MSGS=$(wc -l < "$DATA")
 echo "data: $DATA, $MSGS messages, $(du -h "$DATA" | cut -f1)"
 
-measure() { # label, command...: prints "seconds max_rss_kb"
+measure() { # label, command...: appends "label seconds max_rss_kb [read_s views_s]"
   local log="$WORK/time.log"
-  /usr/bin/time -v "${@:2}" > /dev/null 2> "$log"
-  local wall rss
+  ZHIJIAN_TIMINGS=1 /usr/bin/time -v "${@:2}" > /dev/null 2> "$log"
+  local wall rss stages
   wall=$(grep "Elapsed (wall clock)" "$log" | awk '{print $NF}' | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
   rss=$(grep "Maximum resident set size" "$log" | awk '{print $NF}')
-  echo "$1 $wall $rss" >> "$WORK/results.txt"
+  # zhijian's own stage split: "read+validate X s, views Y s"
+  stages=$(grep -o "read+validate [0-9.]* s, views [0-9.]* s" "$log" | awk '{print $2, $5}' || true)
+  echo "$1 $wall $rss $stages" >> "$WORK/results.txt"
 }
 
 rm -f "$WORK/results.txt"
@@ -57,5 +59,12 @@ for label in ("zhijian", "duckdb"):
     rss = max(int(r[2]) for r in rows if r[0] == label)
     med[label] = statistics.median(walls)
     print(f"{label:8s} median {med[label]:6.2f} s  {n / med[label] / 1e6:5.2f} M msg/s  peak RSS {rss / 1024:7.0f} MB  runs {walls}")
-print(f"ratio zhijian/duckdb wall time: {med['zhijian'] / med['duckdb']:.2f}")
+reads = [float(r[3]) for r in rows if r[0] == "zhijian" and len(r) > 4]
+views = [float(r[4]) for r in rows if r[0] == "zhijian" and len(r) > 4]
+if reads:
+    read = statistics.median(reads)
+    print(f"zhijian stages: read+validate into Arrow median {read:.2f} s ({n / read / 1e6:.2f} M msg/s), "
+          f"dedupe+sort+all four views median {statistics.median(views):.2f} s")
+    print(f"ratio zhijian validated ingest / duckdb plain load: {read / med['duckdb']:.2f}")
+print(f"ratio zhijian ingest+views / duckdb plain load (wall): {med['zhijian'] / med['duckdb']:.2f}")
 PY

@@ -50,9 +50,18 @@ pub async fn load_dates(inputs: &[PathBuf], zones: &TimeZones, dates: Option<Dat
     if let Some(range) = dates {
         files.retain(|f| f.partition_date.is_none_or(|d| range.may_hold(d)));
     }
+    let started = std::time::Instant::now();
     let mut ingested = ingest::read_files(files, zones, partitions)?;
+    let read = started.elapsed();
     let raw = std::mem::take(&mut ingested.batches);
     let views = views::build(&ctx, raw, zones, partitions).await?;
     engine::register_views(&ctx, &views)?;
+    if std::env::var_os("ZHIJIAN_TIMINGS").is_some() {
+        eprintln!(
+            "zhijian: timings: read+validate {:.3} s, views {:.3} s",
+            read.as_secs_f64(),
+            (started.elapsed() - read).as_secs_f64()
+        );
+    }
     Ok(Loaded { ctx, views, ingested })
 }

@@ -9,11 +9,12 @@ use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 pub fn normalize_into(text: &str, out: &mut String) {
     let start = out.len();
     // Most chat text is already NFKC (CJK, ASCII); the quick check skips the
-    // decomposition buffers for it.
+    // decomposition buffers for it, and unchanged stretches are copied whole.
     let done = if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
-        push_lower_without_space(text.chars(), out)
+        push_folded_str(text, out)
     } else {
-        push_lower_without_space(text.nfkc(), out)
+        let nfkc: String = text.nfkc().collect();
+        push_folded_str(&nfkc, out)
     };
     if !done {
         // A capital sigma: its lower-case form depends on the word around it, which
@@ -24,19 +25,33 @@ pub fn normalize_into(text: &str, out: &mut String) {
     }
 }
 
-/// Pushes lower-cased, white-space-free characters; false when it met a `Σ`.
-fn push_lower_without_space(chars: impl Iterator<Item = char>, out: &mut String) -> bool {
-    for c in chars {
-        if c.is_ascii() {
-            if !c.is_whitespace() {
-                out.push(c.to_ascii_lowercase());
-            }
-        } else if c == 'Σ' {
+/// Characters that normalisation leaves as they are: ASCII other than capitals and
+/// white space, and the CJK block (ideographs, kana, CJK punctuation), which has no case.
+fn unchanged(c: char) -> bool {
+    if c.is_ascii() {
+        !(c.is_ascii_uppercase() || c.is_ascii_whitespace() || c == '\u{0B}')
+    } else {
+        ('\u{3001}'..='\u{9FFF}').contains(&c)
+    }
+}
+
+/// Appends `text` lower-cased without white space; false when it met a `Σ`.
+fn push_folded_str(text: &str, out: &mut String) -> bool {
+    let mut kept_from = 0;
+    for (at, c) in text.char_indices() {
+        if unchanged(c) {
+            continue;
+        }
+        out.push_str(&text[kept_from..at]);
+        kept_from = at + c.len_utf8();
+        if c == 'Σ' {
             return false;
-        } else if !c.is_whitespace() {
+        }
+        if !c.is_whitespace() {
             out.extend(c.to_lowercase());
         }
     }
+    out.push_str(&text[kept_from..]);
     true
 }
 

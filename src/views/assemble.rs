@@ -72,10 +72,16 @@ pub fn assemble(batch: &RecordBatch, walk: &Walk) -> Result<PartitionViews> {
 
 fn messages(batch: &RecordBatch, walk: &Walk) -> Result<Vec<RecordBatch>> {
     let rows = &walk.messages.row;
-    let idx = indices(rows);
-    let mut columns = (0..RAW_ORD)
-        .map(|i| Ok(take(batch.column(i).as_ref(), &idx, None)?))
-        .collect::<Result<Vec<ArrayRef>>>()?;
+    // Without duplicates the kept rows are the sorted input itself: no copy needed.
+    let identity = rows.len() == batch.num_rows() && rows.iter().enumerate().all(|(i, &r)| r as usize == i);
+    let mut columns = if identity {
+        batch.columns()[..RAW_ORD].to_vec()
+    } else {
+        let idx = indices(rows);
+        (0..RAW_ORD)
+            .map(|i| Ok(take(batch.column(i).as_ref(), &idx, None)?))
+            .collect::<Result<Vec<ArrayRef>>>()?
+    };
     let text = batch
         .column_by_name("text")
         .expect("RAW schema")

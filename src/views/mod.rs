@@ -51,7 +51,14 @@ pub async fn build(
     zones: &TimeZones,
     partitions: usize,
 ) -> Result<Views> {
+    let started = std::time::Instant::now();
     let sorted = order::sorted_by_session(ctx, raw, partitions).await?;
+    if std::env::var_os("ZHIJIAN_TIMINGS").is_some() {
+        eprintln!(
+            "zhijian: timings: partition+sort {:.3} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
     let passes: Vec<Result<assemble::PartitionViews>> = std::thread::scope(|scope| {
         let handles: Vec<_> = sorted
             .into_iter()

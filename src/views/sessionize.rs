@@ -10,7 +10,7 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{TimestampMicrosecondType, UInt64Type};
 
 use crate::schema::RAW_ORD;
-use crate::timezone::{TimeZones, local_date_time};
+use crate::timezone::{MICROS_PER_DAY, MICROS_PER_SECOND, TimeZones, offset_micros};
 
 /// Per input row: local date (days since epoch) and time of day (µs) in the shop's zone.
 #[derive(Debug, Default)]
@@ -139,13 +139,33 @@ fn local_clock(cols: &Columns<'_>, zones: &TimeZones) -> LocalClock {
         time: Vec::with_capacity(rows),
     };
     let mut zone = zones.default_zone();
+    // Offsets change only at zone transitions, which fall on quarter hours: one
+    // lookup per quarter hour of UTC serves the messages around it.
+    const QUARTER_HOUR: i64 = 900 * MICROS_PER_SECOND;
+    let mut cached: Option<(i64, i64)> = None;
     for row in 0..rows {
         if row == 0 || cols.shop.value(row) != cols.shop.value(row - 1) {
-            zone = zones.for_shop(cols.shop.value(row));
+            let next = zones.for_shop(cols.shop.value(row));
+            if next != zone {
+                cached = None;
+            }
+            zone = next;
         }
-        let (date, time) = local_date_time(zone, cols.ts[row]);
-        clock.date.push(date);
-        clock.time.push(time);
+        let ts = cols.ts[row];
+        let bucket = ts.div_euclid(QUARTER_HOUR);
+        let offset = match cached {
+            Some((b, offset)) if b == bucket => offset,
+            _ => {
+                let offset = offset_micros(zone, ts);
+                cached = Some((bucket, offset));
+                offset
+            }
+        };
+        let local = ts + offset;
+        clock
+            .date
+            .push(i32::try_from(local.div_euclid(MICROS_PER_DAY)).unwrap_or(i32::MAX));
+        clock.time.push(local.rem_euclid(MICROS_PER_DAY));
     }
     clock
 }
