@@ -13,6 +13,20 @@ fn utf8(name: &str, nullable: bool) -> Field {
     Field::new(name, DataType::Utf8, nullable)
 }
 
+/// The canonical record's fields, in schema order.
+pub const CANONICAL_NAMES: [&str; 10] = [
+    "shop",
+    "channel",
+    "session_id",
+    "msg_id",
+    "ts",
+    "role",
+    "agent_id",
+    "customer_id",
+    "text",
+    "msg_type",
+];
+
 fn canonical_fields() -> Vec<Field> {
     vec![
         utf8("shop", false),

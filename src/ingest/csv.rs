@@ -13,18 +13,7 @@ use crate::ingest::scalar::{RawRecord, Scalar};
 use crate::ingest::{BATCH_ROWS, Chunk, input_order};
 use crate::timezone::TimeZones;
 
-const FIELDS: [&str; 10] = [
-    "shop",
-    "channel",
-    "session_id",
-    "msg_id",
-    "ts",
-    "role",
-    "agent_id",
-    "customer_id",
-    "text",
-    "msg_type",
-];
+const FIELDS: [&str; 10] = crate::schema::CANONICAL_NAMES;
 
 pub fn read(file_idx: usize, file: &InputFile, zones: &TimeZones) -> Result<Vec<Chunk>> {
     let name = file.path.display().to_string();

@@ -153,19 +153,7 @@ fn convert_batch(
         customer_id,
         text,
         msg_type,
-    ] = [
-        "shop",
-        "channel",
-        "session_id",
-        "msg_id",
-        "ts",
-        "role",
-        "agent_id",
-        "customer_id",
-        "text",
-        "msg_type",
-    ]
-    .map(get);
+    ] = crate::schema::CANONICAL_NAMES.map(get);
     let (shop, channel, session_id, msg_id, ts, role, agent_id, customer_id, text, msg_type) = (
         shop?,
         channel?,

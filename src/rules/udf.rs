@@ -28,7 +28,7 @@ pub type Matchers = Arc<HashMap<String, Arc<Matcher>>>;
 /// Registers the four functions with `matchers` as the lexicon registry.
 pub fn register(ctx: &SessionContext, matchers: Matchers) {
     let fingerprint = fingerprint(&matchers);
-    ctx.register_udf(ScalarUDF::from(Normalize::new()));
+    ctx.register_udf(ScalarUDF::from(TextMap::new("zj_normalize", normalize_into)));
     for kind in [LexiconFn::ContainsAny, LexiconFn::Matches] {
         ctx.register_udf(ScalarUDF::from(LexiconUdf {
             kind,
@@ -38,7 +38,8 @@ pub fn register(ctx: &SessionContext, matchers: Matchers) {
         }));
     }
     ctx.register_udf(ScalarUDF::from(Similarity::new()));
-    ctx.register_udf(ScalarUDF::from(Mask::new()));
+    // Personal data masked as in outputs (design §7).
+    ctx.register_udf(ScalarUDF::from(TextMap::new("zj_mask", mask_into)));
 }
 
 fn fingerprint(matchers: &HashMap<String, Arc<Matcher>>) -> u64 {
@@ -67,22 +68,43 @@ fn arrays(args: &ScalarFunctionArgs) -> Result<Vec<ArrayRef>> {
         .collect()
 }
 
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct Normalize {
+/// A one-argument text function (`zj_normalize`, `zj_mask`): `map` appends the
+/// result for one value to the output buffer.
+#[derive(Debug)]
+struct TextMap {
+    name: &'static str,
+    map: fn(&str, &mut String),
     signature: Signature,
 }
 
-impl Normalize {
-    fn new() -> Self {
+impl TextMap {
+    fn new(name: &'static str, map: fn(&str, &mut String)) -> Self {
         Self {
+            name,
+            map,
             signature: Signature::string(1, Volatility::Immutable),
         }
     }
 }
 
-impl ScalarUDFImpl for Normalize {
+// The name identifies the function; `fn` pointers compare unreliably.
+impl PartialEq for TextMap {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for TextMap {}
+
+impl Hash for TextMap {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+    }
+}
+
+impl ScalarUDFImpl for TextMap {
     fn name(&self) -> &str {
-        "zj_normalize"
+        self.name
     }
     fn signature(&self) -> &Signature {
         &self.signature
@@ -99,7 +121,7 @@ impl ScalarUDFImpl for Normalize {
             match value {
                 Some(v) => {
                     buf.clear();
-                    normalize_into(v, &mut buf);
+                    (self.map)(v, &mut buf);
                     out.append_value(&buf);
                 }
                 None => out.append_null(),
@@ -107,6 +129,10 @@ impl ScalarUDFImpl for Normalize {
         }
         Ok(ColumnarValue::Array(Arc::new(out.finish())))
     }
+}
+
+fn mask_into(text: &str, out: &mut String) {
+    out.push_str(&crate::mask::mask_pii(text));
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -292,47 +318,6 @@ mod tests {
         assert!((bigram_similarity("abc", "abd") - 1.0 / 3.0).abs() < 1e-12);
         // sets, not multisets: "aaa" has one bigram
         assert_eq!(bigram_similarity("aaa", "aa"), 1.0);
-    }
-}
-
-/// `zj_mask(text)`: personal data masked as in outputs ([`crate::mask`]).
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct Mask {
-    signature: Signature,
-}
-
-impl Mask {
-    pub fn new() -> Self {
-        Self {
-            signature: Signature::string(1, Volatility::Immutable),
-        }
-    }
-}
-
-impl Default for Mask {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl ScalarUDFImpl for Mask {
-    fn name(&self) -> &str {
-        "zj_mask"
-    }
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Utf8)
-    }
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let input = arrays(&args)?;
-        let out: StringArray = input[0]
-            .as_string::<i32>()
-            .iter()
-            .map(|v| v.map(crate::mask::mask_pii))
-            .collect();
-        Ok(ColumnarValue::Array(Arc::new(out)))
     }
 }
 
