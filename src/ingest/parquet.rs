@@ -203,3 +203,101 @@ fn convert_batch(
         records: batch.num_rows() as u64,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{Int64Array, StringArray, StringViewArray, TimestampMillisecondArray};
+    use datafusion::arrow::datatypes::{Field, Schema};
+    use datafusion::parquet::arrow::ArrowWriter;
+
+    use super::*;
+    use crate::ingest::discover::Format;
+
+    /// An export typed the way other tools write it: integer ids, string views,
+    /// a zone-less millisecond timestamp (shop local wall time), and a bad row.
+    #[test]
+    fn typed_columns_are_read_and_bad_rows_rejected() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("SHOP", DataType::Int64, true),
+            Field::new("session_id", DataType::Utf8View, true),
+            Field::new("msg_id", DataType::Utf8, true),
+            Field::new("ts", DataType::Timestamp(TimeUnit::Millisecond, None), true),
+            Field::new("role", DataType::Utf8, true),
+            Field::new("agent_id", DataType::Utf8, true),
+            Field::new("text", DataType::Utf8View, true),
+        ]));
+        // 2026-11-11 10:00:03 as a wall-clock time.
+        let wall = 1_794_362_403_000 + 8 * 3_600_000;
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(Int64Array::from(vec![7, 7, 7])),
+                Arc::new(StringViewArray::from(vec!["s1", "s1", "s1"])),
+                Arc::new(StringArray::from(vec![Some("1"), None, Some("3")])),
+                Arc::new(TimestampMillisecondArray::from(vec![wall, wall, wall + 5000])),
+                Arc::new(StringArray::from(vec!["Customer", "agent", "agent"])),
+                Arc::new(StringArray::from(vec![None, Some("amy"), Some("amy")])),
+                Arc::new(StringViewArray::from(vec![Some("在吗"), Some("x"), None])),
+            ],
+        )
+        .expect("batch");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("export.parquet");
+        let mut writer = ArrowWriter::try_new(std::fs::File::create(&path).expect("create"), schema, None)
+            .expect("writer");
+        writer.write(&batch).expect("write");
+        writer.close().expect("close");
+
+        let file = InputFile {
+            path: path.clone(),
+            format: Format::Parquet,
+            size: 0,
+            partition_date: None,
+        };
+        let chunks = read(0, &file, &TimeZones::default()).expect("readable");
+        let rejects: Vec<_> = chunks.iter().flat_map(|c| c.rejects.clone()).collect();
+        assert_eq!(rejects.len(), 1);
+        assert_eq!(rejects[0].line, 2);
+        assert_eq!(rejects[0].reason, r#"field "msg_id": is required but missing"#);
+        let batch = chunks.iter().find_map(|c| c.batch.clone()).expect("rows kept");
+        assert_eq!(batch.num_rows(), 2);
+        let text = |name: &str, row: usize| {
+            batch
+                .column_by_name(name)
+                .expect("column")
+                .as_string::<i32>()
+                .value(row)
+                .to_string()
+        };
+        assert_eq!(text("shop", 0), "7");
+        assert_eq!(text("role", 0), "customer");
+        assert_eq!(text("text", 1), "");
+        let ts = batch
+            .column_by_name("ts")
+            .expect("ts")
+            .as_primitive::<datafusion::arrow::datatypes::TimestampMicrosecondType>();
+        assert_eq!(ts.value(0), 1_794_362_403_000_000);
+    }
+
+    #[test]
+    fn a_file_that_is_not_parquet_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("fake.parquet");
+        std::fs::write(&path, b"not parquet").expect("write");
+        let file = InputFile {
+            path,
+            format: Format::Parquet,
+            size: 0,
+            partition_date: None,
+        };
+        let err = read(0, &file, &TimeZones::default())
+            .expect_err("not parquet")
+            .to_string();
+        assert!(
+            err.contains("fake.parquet") && err.contains("not a readable Parquet file"),
+            "{err}"
+        );
+    }
+}
