@@ -19,13 +19,17 @@ use crate::load::load;
 Examples:
   zhijian sql \"SELECT agent_id, count(*), avg(latency_s) FROM rounds WHERE responder_role = 'agent' GROUP BY 1 ORDER BY 1\"
   zhijian sql --input exports/ --format csv \"SELECT * FROM sessions\" > sessions.csv
-  zhijian sql \"DESCRIBE rounds\"")]
+  zhijian sql \"DESCRIBE rounds\"
+  zhijian sql \"SELECT text, zj_matches(text, 'offplatform') FROM messages WHERE zj_contains_any(text, 'offplatform')\"")]
 pub struct SqlArgs {
     #[command(flatten)]
     input: InputArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
+    /// The rule pack whose lexicons `zj_contains_any` and `zj_matches` look up.
+    #[arg(long, value_name = "DIR", default_value = "rules")]
+    rules: std::path::PathBuf,
     /// The query.
     query: String,
 }
@@ -43,6 +47,17 @@ pub fn run(args: SqlArgs) -> anyhow::Result<ExitCode> {
     let batches = super::runtime()?.block_on(async {
         let loaded = load(&args.input.input, &zones).await?;
         super::ingest::report_rejects(&loaded.ingested, loaded.views.duplicates);
+        // The zj_* functions work without a pack; its lexicons are a bonus.
+        let pack = crate::rules::load(&args.rules, &[]).unwrap_or_else(|issues| {
+            if args.rules.exists() {
+                eprintln!(
+                    "zhijian: warning: rule pack not loaded ({} problems); no lexicons for zj_* functions",
+                    issues.len()
+                );
+            }
+            crate::rules::RulePack::empty(&args.rules)
+        });
+        crate::rules::register_functions(&loaded.ctx, &pack, &loaded.views);
         let (_, batches) = engine::query(&loaded.ctx, &args.query).await?;
         anyhow::Ok(batches)
     })?;

@@ -78,6 +78,17 @@ pub struct RulePack {
 }
 
 impl RulePack {
+    /// A pack without rules or lexicons, for queries when no pack is at hand.
+    pub fn empty(root: &Path) -> Self {
+        Self {
+            root: root.to_path_buf(),
+            rules: Vec::new(),
+            lexicons: BTreeMap::new(),
+            scoring: Scoring::default(),
+            files: Vec::new(),
+        }
+    }
+
     pub fn rule(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
     }

@@ -112,3 +112,23 @@ fn bad_flags_exit_2() {
         .assert()
         .code(1);
 }
+
+#[test]
+fn the_custom_functions_and_the_packs_lexicons_work_in_sql() {
+    let scratch = Scratch::new();
+    let input = transcript(&scratch);
+    scratch.write("rules/lexicons/hello.txt", "在吗\n");
+    let out = zhijian()
+        .args(["sql", "--format", "csv", "--rules"])
+        .arg(scratch.path("rules"))
+        .arg("--input")
+        .arg(&input)
+        .arg("SELECT msg_id, zj_contains_any(text, 'hello') AS hit, zj_normalize(text) AS n FROM messages ORDER BY seq")
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "msg_id,hit,n\n1,true,在吗\n2,false,<b>在的</b>\n"
+    );
+}
