@@ -119,54 +119,47 @@ fn pack_error(rule_file: &str, content: &str) -> String {
 
 #[test]
 fn bad_rule_files_get_errors_naming_file_and_key() {
-    let err = pack_error(
-        "typo.toml",
-        "name = \"x\"\ntemplate = \"latency\"\ncritical = true\n[params]\nmax_seconds = 3\n",
-    );
-    assert!(
-        err.contains("typo.toml") && err.contains("unknown field `critical`"),
-        "{err}"
-    );
-
-    let err = pack_error(
-        "params.toml",
-        "name = \"x\"\ntemplate = \"latency\"\n[params]\nmax_second = 3\n",
-    );
-    assert!(
-        err.contains("params.toml") && err.contains("unknown field `max_second`"),
-        "{err}"
-    );
-
-    let err = pack_error(
-        "lex.toml",
-        "name = \"x\"\ntemplate = \"phrases\"\n[params]\nlexicon = \"nope\"\n",
-    );
-    assert!(
-        err.contains("lex.toml: rule lex: key `lexicon`: no lexicon \"nope\""),
-        "{err}"
-    );
-    assert!(err.contains("known: greeting"), "{err}");
-
-    let err = pack_error(
-        "re.toml",
-        "name = \"x\"\ntemplate = \"phrases\"\n[params]\npatterns = [\"(unclosed\"]\n",
-    );
-    assert!(
-        err.contains("re.toml: rule re: key `patterns`: \"(unclosed\" is not a valid regex"),
-        "{err}"
-    );
-
-    let err = pack_error(
-        "col.toml",
-        "name = \"x\"\ntemplate = \"sql\"\n[params]\nsql = \"SELECT shop, session_id, agent_id, latency FROM rounds\"\n",
-    );
-    assert!(
-        err.contains("col.toml: rule col: key `sql`") && err.contains("latency_s"),
-        "{err}"
-    );
-
-    let err = pack_error("tpl.toml", "name = \"x\"\ntemplate = \"latncy\"\n");
-    assert!(err.contains("unknown template \"latncy\""), "{err}");
+    let cases: [(&str, &str, &[&str]); 6] = [
+        (
+            "typo.toml",
+            "name = \"x\"\ntemplate = \"latency\"\ncritical = true\n[params]\nmax_seconds = 3\n",
+            &["typo.toml", "unknown field `critical`"],
+        ),
+        (
+            "params.toml",
+            "name = \"x\"\ntemplate = \"latency\"\n[params]\nmax_second = 3\n",
+            &["params.toml", "unknown field `max_second`"],
+        ),
+        (
+            "lex.toml",
+            "name = \"x\"\ntemplate = \"phrases\"\n[params]\nlexicon = \"nope\"\n",
+            &[
+                "lex.toml: rule lex: key `lexicon`: no lexicon \"nope\"",
+                "known: greeting",
+            ],
+        ),
+        (
+            "re.toml",
+            "name = \"x\"\ntemplate = \"phrases\"\n[params]\npatterns = [\"(unclosed\"]\n",
+            &["re.toml: rule re: key `patterns`: \"(unclosed\" is not a valid regex"],
+        ),
+        (
+            "col.toml",
+            "name = \"x\"\ntemplate = \"sql\"\n[params]\nsql = \"SELECT shop, session_id, agent_id, latency FROM rounds\"\n",
+            &["col.toml: rule col: key `sql`", "latency_s"],
+        ),
+        (
+            "tpl.toml",
+            "name = \"x\"\ntemplate = \"latncy\"\n",
+            &["unknown template \"latncy\""],
+        ),
+    ];
+    for (file, content, expected) in cases {
+        let err = pack_error(file, content);
+        for want in expected {
+            assert!(err.contains(want), "{file}: want {want:?} in:\n{err}");
+        }
+    }
 }
 
 #[test]
