@@ -131,7 +131,7 @@ fn phrases(key: &str, role: MessageRole, hours: Option<ServiceHours>) -> String 
         "SELECT shop, session_id, {agent} AS agent_id, msg_id, make_array(msg_id) AS msg_ids, ts,\n       \
          concat('命中: ', array_to_string(found, '、')) AS detail\n\
          FROM (\n  \
-           SELECT *, zj_matches(norm_text, {key}) AS found FROM messages\n  \
+           SELECT *, zj_matches_norm(norm_text, {key}) AS found FROM messages\n  \
            WHERE role = '{role}' AND {hours}\n\
          ) AS checked\n\
          WHERE cardinality(found) > 0",
@@ -161,12 +161,12 @@ fn required(key: &str, within: Within) -> String {
     let (anchor, test, what) = match within {
         Within::First => (
             "first",
-            format!("zj_contains_any(first_text, {})", quote(key)),
+            format!("zj_contains_any_norm(first_text, {})", quote(key)),
             "首条消息",
         ),
         Within::Last => (
             "last",
-            format!("zj_contains_any(last_text, {})", quote(key)),
+            format!("zj_contains_any_norm(last_text, {})", quote(key)),
             "最后一条消息",
         ),
         Within::Any => ("first", "any_hit".to_string(), "所有消息"),
@@ -178,7 +178,7 @@ fn required(key: &str, within: Within) -> String {
                   first_value(norm_text ORDER BY seq) AS first_text,\n         \
                   last_value(msg_id ORDER BY seq) AS last_id, last_value(ts ORDER BY seq) AS last_ts,\n         \
                   last_value(norm_text ORDER BY seq) AS last_text,\n         \
-                  bool_or(zj_contains_any(norm_text, {key})) AS any_hit\n  \
+                  bool_or(zj_contains_any_norm(norm_text, {key})) AS any_hit\n  \
            FROM messages\n  \
            WHERE role = 'agent' AND msg_type = 'text' AND norm_text <> ''\n  \
            GROUP BY shop, session_id, agent_id\n\

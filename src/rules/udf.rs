@@ -9,7 +9,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Float64Array, ListBuilder, StringArray, StringBuilder,
+    Array, ArrayRef, AsArray, BooleanBuilder, Float64Array, ListBuilder, StringArray, StringBuilder,
 };
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field};
@@ -30,12 +30,15 @@ pub fn register(ctx: &SessionContext, matchers: Matchers) {
     let fingerprint = fingerprint(&matchers);
     ctx.register_udf(ScalarUDF::from(TextMap::new("zj_normalize", normalize_into)));
     for kind in [LexiconFn::ContainsAny, LexiconFn::Matches] {
-        ctx.register_udf(ScalarUDF::from(LexiconUdf {
-            kind,
-            matchers: matchers.clone(),
-            fingerprint,
-            signature: Signature::string(2, Volatility::Immutable),
-        }));
+        for input_normalized in [false, true] {
+            ctx.register_udf(ScalarUDF::from(LexiconUdf {
+                kind,
+                input_normalized,
+                matchers: matchers.clone(),
+                fingerprint,
+                signature: Signature::string(2, Volatility::Immutable),
+            }));
+        }
     }
     ctx.register_udf(ScalarUDF::from(Similarity::new()));
     // Personal data masked as in outputs (design §7).
@@ -144,6 +147,9 @@ enum LexiconFn {
 #[derive(Debug)]
 struct LexiconUdf {
     kind: LexiconFn,
+    /// The `_norm` variants take text that is already normalised (`norm_text`), as
+    /// the templates do, and skip normalising it again.
+    input_normalized: bool,
     matchers: Matchers,
     /// Stands for the registry in equality and hashing: automata are not `Hash`.
     fingerprint: u64,
@@ -152,7 +158,9 @@ struct LexiconUdf {
 
 impl PartialEq for LexiconUdf {
     fn eq(&self, other: &Self) -> bool {
-        self.kind == other.kind && self.fingerprint == other.fingerprint
+        self.kind == other.kind
+            && self.input_normalized == other.input_normalized
+            && self.fingerprint == other.fingerprint
     }
 }
 
@@ -161,6 +169,7 @@ impl Eq for LexiconUdf {}
 impl Hash for LexiconUdf {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.kind.hash(state);
+        self.input_normalized.hash(state);
         self.fingerprint.hash(state);
     }
 }
@@ -200,9 +209,11 @@ impl LexiconUdf {
 
 impl ScalarUDFImpl for LexiconUdf {
     fn name(&self) -> &str {
-        match self.kind {
-            LexiconFn::ContainsAny => "zj_contains_any",
-            LexiconFn::Matches => "zj_matches",
+        match (self.kind, self.input_normalized) {
+            (LexiconFn::ContainsAny, false) => "zj_contains_any",
+            (LexiconFn::ContainsAny, true) => "zj_contains_any_norm",
+            (LexiconFn::Matches, false) => "zj_matches",
+            (LexiconFn::Matches, true) => "zj_matches_norm",
         }
     }
     fn signature(&self) -> &Signature {
@@ -218,34 +229,35 @@ impl ScalarUDFImpl for LexiconUdf {
         let matcher = self.matcher(&args)?;
         let input = utf8(&args.args[0].to_array(args.number_rows)?)?;
         let text: &StringArray = input.as_string::<i32>();
+        // The plain functions normalise their input, so raw `text` works as well as
+        // `norm_text`; one buffer serves every row.
         let mut buf = String::new();
-        // The text is normalised here too, so raw `text` works as well as `norm_text`.
-        let mut normalized = |v: &str| -> String {
-            buf.clear();
-            normalize_into(v, &mut buf);
-            buf.clone()
-        };
-        let out: ArrayRef = match self.kind {
-            LexiconFn::ContainsAny => Arc::new(
-                text.iter()
-                    .map(|v| v.map(|v| matcher.is_match(&normalized(v))))
-                    .collect::<BooleanArray>(),
-            ),
-            LexiconFn::Matches => {
-                let mut list = ListBuilder::new(StringBuilder::new());
-                for value in text.iter() {
-                    match value {
-                        Some(v) => {
-                            for phrase in matcher.find_all(&normalized(v)) {
-                                list.values().append_value(phrase);
-                            }
-                            list.append(true);
-                        }
-                        None => list.append(false),
-                    }
+        let mut out_bool = BooleanBuilder::with_capacity(text.len());
+        let mut out_list = ListBuilder::new(StringBuilder::new());
+        for value in text.iter() {
+            let norm = match value {
+                None => None,
+                Some(v) if self.input_normalized => Some(v),
+                Some(v) => {
+                    buf.clear();
+                    normalize_into(v, &mut buf);
+                    Some(buf.as_str())
                 }
-                Arc::new(list.finish())
+            };
+            match (self.kind, norm) {
+                (LexiconFn::ContainsAny, norm) => out_bool.append_option(norm.map(|n| matcher.is_match(n))),
+                (LexiconFn::Matches, Some(n)) => {
+                    for phrase in matcher.find_all(n) {
+                        out_list.values().append_value(phrase);
+                    }
+                    out_list.append(true);
+                }
+                (LexiconFn::Matches, None) => out_list.append(false),
             }
+        }
+        let out: ArrayRef = match self.kind {
+            LexiconFn::ContainsAny => Arc::new(out_bool.finish()),
+            LexiconFn::Matches => Arc::new(out_list.finish()),
         };
         Ok(ColumnarValue::Array(out))
     }
@@ -350,6 +362,17 @@ mod sql_tests {
             assert!(out.contains("| [vx, 加微信] | true  |"), "{string_type}:\n{out}");
             assert!(out.contains("| []           | false |"), "{string_type}:\n{out}");
         }
+    }
+
+    #[tokio::test]
+    async fn norm_variants_trust_their_input_to_be_normalised() {
+        let out = run(
+            "SELECT zj_matches_norm(t, 'offsite') AS found, zj_contains_any_norm(t, 'offsite') AS hit \
+             FROM (VALUES ('加微信vx'), ('加 微 信')) AS v(t)",
+        )
+        .await;
+        assert!(out.contains("| [vx, 加微信] | true  |"), "{out}");
+        assert!(out.contains("| []           | false |"), "{out}");
     }
 
     #[tokio::test]
