@@ -5,18 +5,8 @@ use super::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
 
-const KEYS: [&str; 10] = [
-    "shop",
-    "channel",
-    "session_id",
-    "msg_id",
-    "ts",
-    "role",
-    "agent_id",
-    "customer_id",
-    "text",
-    "msg_type",
-];
+/// The generator writes exactly the canonical record, in schema order.
+const KEYS: [&str; 10] = crate::schema::CANONICAL_NAMES;
 
 fn cfg(shops: u32, days: u32, sessions_per_day: u32, seed: u64) -> GenConfig {
     GenConfig {

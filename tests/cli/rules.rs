@@ -9,6 +9,11 @@ fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Runs `zhijian ARGS` in the repository, where the shipped pack and sample live.
+fn in_repo(args: &[&str]) -> std::process::Output {
+    zhijian().current_dir(repo()).args(args).output().expect("runs")
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for entry in std::fs::read_dir(from).expect("read dir") {
@@ -37,11 +42,7 @@ fn rule_ids() -> Vec<String> {
 
 #[test]
 fn the_shipped_pack_passes_its_own_tests_and_lint() {
-    let out = zhijian()
-        .current_dir(repo())
-        .args(["rules", "test"])
-        .output()
-        .expect("runs");
+    let out = in_repo(&["rules", "test"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -211,11 +212,7 @@ fn rule_sql_is_read_only() {
 
 #[test]
 fn the_rules_readme_is_current() {
-    let out = zhijian()
-        .current_dir(repo())
-        .args(["rules", "list", "--format", "md"])
-        .output()
-        .expect("runs");
+    let out = in_repo(&["rules", "list", "--format", "md"]);
     let committed = std::fs::read_to_string(repo().join("rules/README.md")).expect("rules/README.md");
     assert!(
         String::from_utf8_lossy(&out.stdout) == committed,
@@ -226,18 +223,14 @@ fn the_rules_readme_is_current() {
 #[test]
 fn the_goodlog_is_clean_under_every_rule() {
     for id in rule_ids() {
-        let out = zhijian()
-            .current_dir(repo())
-            .args([
-                "check",
-                &id,
-                "--format",
-                "json",
-                "--input",
-                "sample-logs/_goodlog/clean.jsonl",
-            ])
-            .output()
-            .expect("runs");
+        let out = in_repo(&[
+            "check",
+            &id,
+            "--format",
+            "json",
+            "--input",
+            "sample-logs/_goodlog/clean.jsonl",
+        ]);
         assert!(
             out.status.success(),
             "{id}: {}",
@@ -253,11 +246,7 @@ fn the_goodlog_is_clean_under_every_rule() {
 
 #[test]
 fn check_lists_real_hits_as_json_lines() {
-    let out = zhijian()
-        .current_dir(repo())
-        .args(["check", "banned-offplatform", "--format", "json"])
-        .output()
-        .expect("runs");
+    let out = in_repo(&["check", "banned-offplatform", "--format", "json"]);
     assert!(out.status.success());
     let stdout = String::from_utf8(out.stdout).expect("utf-8");
     let hits: Vec<serde_json::Value> = stdout
@@ -320,11 +309,7 @@ fn check_runs_a_draft_rule_file_outside_the_pack() {
 #[test]
 fn compiled_queries_are_stable() {
     for id in rule_ids() {
-        let out = zhijian()
-            .current_dir(repo())
-            .args(["rules", "explain", &id])
-            .output()
-            .expect("runs");
+        let out = in_repo(&["rules", "explain", &id]);
         assert!(
             out.status.success(),
             "{id}: {}",
