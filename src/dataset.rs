@@ -2,7 +2,7 @@
 //! date of the messages (`date=YYYY-MM-DD/part-00000.parquet`), rows ordered by
 //! session and position, so reading it back gives the same messages and order.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::datatypes::Date32Type;
@@ -13,12 +13,13 @@ use datafusion::prelude::SessionContext;
 
 use crate::engine;
 use crate::error::{Error, Result};
+use crate::outputs::publish;
 use crate::schema::CANONICAL;
 
 /// Row groups small enough that a reader can split a file across cores.
 const ROW_GROUP_ROWS: usize = 128 * 1024;
 
-fn writer_properties() -> WriterProperties {
+pub fn writer_properties() -> WriterProperties {
     WriterProperties::builder()
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid level")))
@@ -58,15 +59,11 @@ pub async fn write(ctx: &SessionContext, out: &Path) -> Result<Vec<(chrono::Naiv
     Ok(written)
 }
 
-/// Writes one date folder beside its final place, then renames it in, so a
-/// reader never sees half a day.
+/// Writes one date folder beside its final place, then swaps it in, so a reader
+/// never sees half a day.
 fn publish_day(out: &Path, date: chrono::NaiveDate, batches: &[RecordBatch]) -> Result<()> {
     let target = out.join(format!("date={date}"));
-    let staging = out.join(format!(".date={date}.tmp-{}", std::process::id()));
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
-    }
-    std::fs::create_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
+    let staging = publish::fresh_staging(&target)?;
     let file_path = staging.join("part-00000.parquet");
     let file = std::fs::File::create(&file_path).map_err(|e| Error::io(&file_path, e))?;
     let mut writer = ArrowWriter::try_new(file, CANONICAL.clone(), Some(writer_properties()))?;
@@ -75,22 +72,5 @@ fn publish_day(out: &Path, date: chrono::NaiveDate, batches: &[RecordBatch]) -> 
         writer.write(&batch)?;
     }
     writer.close()?;
-    replace_dir(&staging, &target)
-}
-
-/// Moves `staging` to `target`, replacing an older `target` whole.
-pub fn replace_dir(staging: &Path, target: &Path) -> Result<()> {
-    let old: Option<PathBuf> = if target.exists() {
-        let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("old");
-        let aside = target.with_file_name(format!(".{name}.old-{}", std::process::id()));
-        std::fs::rename(target, &aside).map_err(|e| Error::io(target, e))?;
-        Some(aside)
-    } else {
-        None
-    };
-    std::fs::rename(staging, target).map_err(|e| Error::io(target, e))?;
-    if let Some(aside) = old {
-        std::fs::remove_dir_all(&aside).map_err(|e| Error::io(&aside, e))?;
-    }
-    Ok(())
+    publish::publish(&staging, &target)
 }

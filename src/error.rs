@@ -26,6 +26,30 @@ pub enum Error {
     /// DataFusion nests the same message in layers of context; the root says it once.
     #[error("query failed: {}", .0.find_root())]
     DataFusion(#[from] DataFusionError),
+    /// Another run holds the output folder's lock.
+    #[error(
+        "{} is locked by another zhijian run ({holder}); wait for it to finish. If no such process is running, the lock is taken over automatically on the next try",
+        lock.display()
+    )]
+    Locked { lock: PathBuf, holder: String },
+    /// More records were rejected than `--max-reject-ratio` allows; nothing was published.
+    #[error(
+        "{rejected} of {read} records rejected ({:.2}%), more than --max-reject-ratio {max_ratio} allows; nothing was published. The rejects are in {}: fix the export, or raise --max-reject-ratio",
+        100.0 * *rejected as f64 / (*read).max(1) as f64,
+        rejects_file.display()
+    )]
+    TooManyRejects {
+        rejected: u64,
+        read: u64,
+        max_ratio: f64,
+        rejects_file: PathBuf,
+    },
+    /// The run found nothing to publish (no sessions of the wanted dates).
+    #[error("{0}")]
+    NothingToPublish(String),
+    /// A broken invariant of zhijian itself: a bug to report.
+    #[error("internal error (please report it): {0}")]
+    Internal(String),
     #[error("arrow: {0}")]
     Arrow(#[from] ArrowError),
     #[error("parquet: {0}")]

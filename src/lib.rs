@@ -2,8 +2,10 @@
 //!
 //! The data flows through one module per stage: [`ingest`] reads exports into
 //! Arrow, [`views`] derives `messages`, `rounds`, `sessions` and `agent_sessions`,
-//! and [`engine`] registers them with DataFusion for SQL. [`cli`] is the command
-//! line over this library.
+//! and [`engine`] registers them with DataFusion for SQL. [`rules`] finds
+//! violations, [`score`] turns them into conversation scores and scorecards, and
+//! [`outputs`] publishes them per date; [`nightly`] is that whole job. [`cli`] is
+//! the command line over this library.
 
 pub mod cli;
 pub mod dataset;
@@ -12,9 +14,13 @@ pub mod error;
 pub mod ingest;
 pub mod load;
 pub mod mask;
+pub mod nightly;
 pub mod normalize;
+pub mod outputs;
+pub mod progress;
 pub mod rules;
 pub mod schema;
+pub mod score;
 pub mod synth;
 pub mod timezone;
 pub mod views;

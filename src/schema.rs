@@ -153,3 +153,53 @@ pub static VIOLATIONS: LazyLock<SchemaRef> = LazyLock::new(|| {
         utf8("evidence", true),
     ]))
 });
+
+/// `scorecards` (design §7): one row per (date, shop, agent), columns in this order.
+pub static SCORECARDS: LazyLock<SchemaRef> = LazyLock::new(|| {
+    let float = |name: &str| Field::new(name, DataType::Float64, true);
+    let count = |name: &str| Field::new(name, DataType::Int64, false);
+    Arc::new(Schema::new(vec![
+        Field::new("date", DataType::Date32, false),
+        utf8("shop", false),
+        utf8("agent_id", false),
+        count("sessions"),
+        count("agent_msgs"),
+        count("rounds"),
+        float("first_response_avg_s"),
+        float("response_avg_s"),
+        float("response_p90_s"),
+        float("within_30s_rate"),
+        float("within_180s_rate"),
+        count("unanswered"),
+        count("violations"),
+        Field::new("deducted", DataType::Float64, false),
+        Field::new("qa_score", DataType::Float64, false),
+        count("critical_sessions"),
+    ]))
+});
+
+/// `rule_hits` (design §7): one row per (date, shop, agent, rule) with hits.
+pub static RULE_HITS: LazyLock<SchemaRef> = LazyLock::new(|| {
+    Arc::new(Schema::new(vec![
+        Field::new("date", DataType::Date32, false),
+        utf8("shop", false),
+        utf8("agent_id", false),
+        utf8("rule_id", false),
+        Field::new("hits", DataType::Int64, false),
+        Field::new("points", DataType::Float64, false),
+    ]))
+});
+
+/// `rounds.parquet`: the rounds view's design §4 columns, after the session date.
+pub static ROUNDS_OUTPUT: LazyLock<SchemaRef> = LazyLock::new(|| {
+    let internal = ["open_seq", "close_seq", "session_date"];
+    let mut fields = vec![Field::new("date", DataType::Date32, false)];
+    fields.extend(
+        ROUNDS
+            .fields()
+            .iter()
+            .filter(|f| !internal.contains(&f.name().as_str()))
+            .map(|f| f.as_ref().clone()),
+    );
+    Arc::new(Schema::new(fields))
+});

@@ -58,6 +58,14 @@ impl TimeZones {
         self.default
     }
 
+    /// The per-shop overrides, by shop, for the record of a run.
+    pub fn shop_overrides(&self) -> std::collections::BTreeMap<String, String> {
+        self.per_shop
+            .iter()
+            .map(|(shop, zone)| (shop.clone(), zone.name().to_string()))
+            .collect()
+    }
+
     pub fn for_shop(&self, shop: &str) -> Tz {
         if self.per_shop.is_empty() {
             return self.default;

@@ -5,7 +5,9 @@ mod args;
 mod check;
 mod generate;
 mod ingest;
+mod progress;
 mod rules;
+mod run;
 mod sql;
 
 use std::io::Write;
@@ -17,11 +19,15 @@ use clap::{Parser, Subcommand};
 pub const EXIT_USAGE: u8 = 2;
 /// Exit code: the job failed; nothing was published.
 pub const EXIT_FAILED: u8 = 1;
+/// Exit code: too many rejected records; nothing was published.
+pub const EXIT_REJECTS: u8 = 3;
 
 const AFTER_HELP: &str = "\
-Exit codes: 0 done; 1 failed (nothing published, or a rule test failed); 2 bad command line or rule pack.
+Exit codes: 0 done; 1 failed (nothing published, or a rule test failed); 2 bad command line or rule pack;
+3 too many rejected records (run), nothing published.
 
 Examples:
+  zhijian run --input exports/ --date yesterday --out output/
   zhijian gen --shops 2 --days 2 --sessions-per-day 300 --seed 7 --out sample-logs/
   zhijian sql \"SELECT agent_id, count(*), avg(latency_s) FROM rounds GROUP BY 1 ORDER BY 1\"
   zhijian rules test
@@ -38,6 +44,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    Run(run::RunArgs),
     Sql(sql::SqlArgs),
     Check(check::CheckArgs),
     Rules(rules::RulesArgs),
@@ -59,6 +66,7 @@ pub fn main() -> ExitCode {
         }
     };
     let outcome = match cli.command {
+        Command::Run(args) => run::run(args),
         Command::Sql(args) => sql::run(args),
         Command::Check(args) => check::run(args),
         Command::Rules(args) => rules::run(args),
@@ -70,18 +78,20 @@ pub fn main() -> ExitCode {
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             let _ = writeln!(std::io::stderr(), "zhijian: error: {err}");
-            let usage = err.downcast_ref::<zhijian_error::Error>().is_some_and(|e| {
-                matches!(
-                    e,
-                    zhijian_error::Error::Usage(_) | zhijian_error::Error::RulePack(_)
-                )
-            });
-            ExitCode::from(if usage { EXIT_USAGE } else { EXIT_FAILED })
+            ExitCode::from(exit_code(&err))
         }
     }
 }
 
 use crate::error as zhijian_error;
+
+fn exit_code(err: &anyhow::Error) -> u8 {
+    match err.downcast_ref::<zhijian_error::Error>() {
+        Some(zhijian_error::Error::Usage(_) | zhijian_error::Error::RulePack(_)) => EXIT_USAGE,
+        Some(zhijian_error::Error::TooManyRejects { .. }) => EXIT_REJECTS,
+        _ => EXIT_FAILED,
+    }
+}
 
 /// `zhijian sql ... | head` closes the pipe early; that is not a failure.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

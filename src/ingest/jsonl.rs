@@ -13,6 +13,7 @@ use crate::ingest::record::{TsValue, check};
 use crate::ingest::rejects::Reject;
 use crate::ingest::scalar::parse_json_line;
 use crate::ingest::{Chunk, input_order};
+use crate::progress::{CountingReader, Progress};
 use crate::timezone::TimeZones;
 
 /// Lines are cut into blocks of about this size: large enough to amortise the
@@ -29,7 +30,12 @@ struct Block {
 }
 
 /// Reads every JSONL file of `files` (indices into the run's file list).
-pub fn read_all(files: &[(usize, &InputFile)], zones: &TimeZones, workers: usize) -> Result<Vec<Chunk>> {
+pub fn read_all(
+    files: &[(usize, &InputFile)],
+    zones: &TimeZones,
+    workers: usize,
+    progress: &dyn Progress,
+) -> Result<Vec<Chunk>> {
     let (block_tx, block_rx) = mpsc::sync_channel::<Block>(workers * 2);
     let block_rx = Mutex::new(block_rx);
     let results = Mutex::new(Vec::new());
@@ -54,7 +60,7 @@ pub fn read_all(files: &[(usize, &InputFile)], zones: &TimeZones, workers: usize
         let mut extra = Vec::new();
         let outcome = files
             .iter()
-            .try_for_each(|(idx, file)| cut_file(*idx, file, &block_tx, &mut extra));
+            .try_for_each(|(idx, file)| cut_file(*idx, file, &block_tx, &mut extra, progress));
         drop(block_tx);
         if let Ok(mut all) = results.lock() {
             all.extend(extra);
@@ -74,9 +80,11 @@ fn cut_file(
     file: &InputFile,
     tx: &mpsc::SyncSender<Block>,
     extra: &mut Vec<Chunk>,
+    progress: &dyn Progress,
 ) -> Result<()> {
     let name = file.path.display().to_string();
-    let handle = std::fs::File::open(&file.path).map_err(|e| Error::io(&file.path, e))?;
+    let file_handle = std::fs::File::open(&file.path).map_err(|e| Error::io(&file.path, e))?;
+    let handle = CountingReader::new(file_handle, progress);
     let mut reader: Box<dyn Read> = match file.format {
         Format::Jsonl { gzip: true } => {
             Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(handle)))

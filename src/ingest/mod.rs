@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use datafusion::arrow::array::RecordBatch;
 
 use crate::error::Result;
+use crate::progress::{Progress, Silent};
 use crate::timezone::TimeZones;
 pub use discover::{Format, InputFile, discover};
 pub use rejects::Reject;
@@ -71,6 +72,8 @@ pub struct Ingested {
     pub batches: Vec<RecordBatch>,
     pub rejects: Vec<Reject>,
     pub records_read: u64,
+    /// Records read per file, in `files` order.
+    pub records_per_file: Vec<u64>,
     /// Files that held no record at all, worth a warning.
     pub empty_files: Vec<PathBuf>,
 }
@@ -83,18 +86,29 @@ impl Ingested {
 
 /// Reads `files` (from [`discover`]) with `workers` threads for JSON Lines.
 pub fn read_files(files: Vec<InputFile>, zones: &TimeZones, workers: usize) -> Result<Ingested> {
+    read_files_reporting(files, zones, workers, &Silent)
+}
+
+/// Like [`read_files`], reporting the bytes read to `progress`.
+pub fn read_files_reporting(
+    files: Vec<InputFile>,
+    zones: &TimeZones,
+    workers: usize,
+    progress: &dyn Progress,
+) -> Result<Ingested> {
     let jsonl: Vec<(usize, &InputFile)> = files
         .iter()
         .enumerate()
         .filter(|(_, f)| matches!(f.format, Format::Jsonl { .. }))
         .collect();
-    let mut chunks = jsonl::read_all(&jsonl, zones, workers)?;
+    let mut chunks = jsonl::read_all(&jsonl, zones, workers, progress)?;
     for (idx, file) in files.iter().enumerate() {
         match file.format {
             Format::Csv { .. } => chunks.extend(csv::read(idx, file, zones)?),
             Format::Parquet => chunks.extend(parquet::read(idx, file, zones)?),
-            Format::Jsonl { .. } => {}
+            Format::Jsonl { .. } => continue,
         }
+        progress.advance(file.size);
     }
     chunks.sort_by_key(|c| (c.file_idx, c.chunk_idx));
 
@@ -114,6 +128,7 @@ pub fn read_files(files: Vec<InputFile>, zones: &TimeZones, workers: usize) -> R
         .collect();
     Ok(Ingested {
         records_read: records_per_file.iter().sum(),
+        records_per_file,
         files,
         batches,
         rejects,

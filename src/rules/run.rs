@@ -52,7 +52,7 @@ pub fn violations_sql(rule: &Rule, query: &str) -> String {
         "SELECT s.local_date AS date, v.shop, v.session_id, COALESCE(v.agent_id, '(unassigned)') AS agent_id,\n       \
          {id} AS rule_id, {name} AS rule_name, {severity} AS severity,\n       \
          CAST({deduct} AS DOUBLE) AS deduct, CAST({bonus} AS DOUBLE) AS bonus,\n       \
-         v.msg_id, v.msg_ids, v.ts, v.detail, zj_mask(m.text) AS evidence\n\
+         v.msg_id, v.msg_ids, v.ts, zj_mask(v.detail) AS detail, zj_mask(m.text) AS evidence\n\
          FROM (\n{query}\n) AS v\n\
          JOIN sessions s ON s.shop = v.shop AND s.session_id = v.session_id\n\
          LEFT JOIN messages m ON m.shop = v.shop AND m.session_id = v.session_id AND m.msg_id = v.msg_id\n\

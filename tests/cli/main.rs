@@ -5,5 +5,6 @@ mod generate;
 mod rejects;
 mod rounds;
 mod rules;
+mod run;
 mod sql;
 mod util;

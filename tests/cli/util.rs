@@ -31,6 +31,14 @@ pub fn zhijian() -> Command {
     Command::cargo_bin("zhijian").expect("binary built")
 }
 
+/// The binary, started in the repository (where `sample-logs/` and `rules/` are
+/// the defaults).
+pub fn zhijian_in_repo() -> Command {
+    let mut command = zhijian();
+    command.current_dir(env!("CARGO_MANIFEST_DIR"));
+    command
+}
+
 /// One JSON line of a test transcript in shop `s`: `at` is local Shanghai time on
 /// 2026-11-11 unless it holds a date itself.
 pub fn line(session: &str, msg: &str, at: &str, role: &str, agent: Option<&str>, text: &str) -> String {

@@ -1,0 +1,163 @@
+//! `manifest.json` of a date folder: what went in (inputs and rule files with
+//! their sha256), what came out, and the counts, so that any figure can be traced
+//! to the exact files and rule versions. The only place with wall-clock times.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    pub tool: Tool,
+    pub status: &'static str,
+    pub date: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub timezone: String,
+    pub shop_timezones: BTreeMap<String, String>,
+    /// Every date this run published, this one included.
+    pub run_dates: Vec<String>,
+    pub inputs: Vec<InputEntry>,
+    pub rule_pack: RulePackEntry,
+    pub counts: Counts,
+    pub outputs: Vec<OutputEntry>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+impl Tool {
+    pub fn this() -> Self {
+        Self {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InputEntry {
+    pub path: String,
+    pub bytes: u64,
+    pub sha256: String,
+    pub records: u64,
+    pub rejects: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RulePackEntry {
+    pub dir: String,
+    pub base: f64,
+    pub floor: f64,
+    pub ceiling: f64,
+    pub rules: Vec<RuleEntry>,
+    pub files: Vec<FileEntry>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleEntry {
+    pub id: String,
+    pub template: &'static str,
+    pub severity: &'static str,
+    pub deduct: f64,
+    pub bonus: f64,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileEntry {
+    pub path: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Counts {
+    pub sessions: u64,
+    pub messages: u64,
+    pub rounds: u64,
+    pub agents: u64,
+    pub violations: u64,
+    pub violations_by_severity: BTreeMap<String, u64>,
+    /// Rejected records of the inputs listed (see `inputs[].rejects`).
+    pub rejects: u64,
+    /// Duplicate messages dropped, over the whole run.
+    pub duplicates_in_run: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OutputEntry {
+    pub file: String,
+    pub rows: Option<u64>,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+impl Manifest {
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let mut text = serde_json::to_string_pretty(self)
+            .map_err(|e| Error::Internal(format!("manifest does not serialise: {e}")))?;
+        text.push('\n');
+        std::fs::write(path, text).map_err(|e| Error::io(path, e))
+    }
+}
+
+/// The sha256 of a file, as lower-case hex.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf).map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// Describes a written file of the folder.
+pub fn output_entry(folder: &Path, file: &str, rows: Option<u64>) -> Result<OutputEntry> {
+    let path = folder.join(file);
+    let bytes = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?.len();
+    Ok(OutputEntry {
+        file: file.to_string(),
+        rows,
+        bytes,
+        sha256: sha256_file(&path)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_of_a_known_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("abc");
+        std::fs::write(&path, "abc").unwrap();
+        assert_eq!(
+            sha256_file(&path).unwrap(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

@@ -1,0 +1,127 @@
+//! The published outputs of a run (design §7): one folder per session date with
+//! the tables as Parquet (scorecards also as CSV), the rejects and a manifest,
+//! each folder built aside and swapped in whole ([`publish`]), one run at a time
+//! per output folder ([`lock`]).
+
+pub mod lock;
+pub mod manifest;
+pub mod publish;
+pub mod writers;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::prelude::SessionContext;
+
+use crate::engine;
+use crate::error::Result;
+use crate::schema::{ROUNDS_OUTPUT, RULE_HITS, SCORECARDS, VIOLATIONS};
+use writers::{TableFiles, write_query};
+
+/// The name of a date's folder.
+pub fn date_folder(date: NaiveDate) -> String {
+    format!("date={date}")
+}
+
+/// A published table: its schema, the query giving its rows, and the sort order
+/// that makes its files identical on every re-run (ties broken down to unique keys).
+pub struct Table {
+    pub name: &'static str,
+    pub schema: SchemaRef,
+    select: String,
+    order: &'static str,
+    /// Also written as CSV, for people.
+    pub csv: bool,
+}
+
+impl Table {
+    /// The query for the rows of `dates`, in file order.
+    pub fn sql(&self, dates: &[NaiveDate]) -> String {
+        let list: Vec<String> = dates.iter().map(|d| format!("DATE '{d}'")).collect();
+        format!(
+            "SELECT * FROM ({}) AS t WHERE date IN ({}) ORDER BY {}",
+            self.select,
+            list.join(", "),
+            self.order
+        )
+    }
+}
+
+pub fn tables() -> Vec<Table> {
+    let round_columns: Vec<&str> = ROUNDS_OUTPUT
+        .fields()
+        .iter()
+        .skip(1)
+        .map(|f| f.name().as_str())
+        .collect();
+    vec![
+        Table {
+            name: "violations",
+            schema: VIOLATIONS.clone(),
+            select: "SELECT * FROM violations".into(),
+            order: "date, shop, session_id, agent_id, rule_id, ts, msg_id, detail",
+            csv: false,
+        },
+        Table {
+            name: "rounds",
+            schema: ROUNDS_OUTPUT.clone(),
+            select: format!(
+                "SELECT session_date AS date, {} FROM rounds",
+                round_columns.join(", ")
+            ),
+            order: "date, shop, session_id, round_no",
+            csv: false,
+        },
+        Table {
+            name: "scorecards",
+            schema: SCORECARDS.clone(),
+            select: "SELECT * FROM scorecards".into(),
+            order: "date, shop, agent_id",
+            csv: true,
+        },
+        Table {
+            name: "rule_hits",
+            schema: RULE_HITS.clone(),
+            select: "SELECT * FROM rule_hits".into(),
+            order: "date, shop, agent_id, rule_id",
+            csv: false,
+        },
+    ]
+}
+
+/// A file written into a date folder, with its row count.
+#[derive(Debug, Clone)]
+pub struct TableFile {
+    pub file: String,
+    pub rows: u64,
+}
+
+/// Writes every table into `folders` (date → staging folder). The views, the
+/// `violations` table and the score tables must be registered in `ctx`.
+pub async fn write_tables(
+    ctx: &SessionContext,
+    folders: &BTreeMap<NaiveDate, PathBuf>,
+) -> Result<BTreeMap<NaiveDate, Vec<TableFile>>> {
+    let dates: Vec<NaiveDate> = folders.keys().copied().collect();
+    let mut written: BTreeMap<NaiveDate, Vec<TableFile>> = BTreeMap::new();
+    for table in tables() {
+        let mut files = TableFiles::create(table.name, table.schema.clone(), folders, table.csv)?;
+        write_query(engine::read_only_sql(ctx, &table.sql(&dates)).await?, &mut files).await?;
+        for (date, rows) in files.finish()? {
+            let entry = written.entry(date).or_default();
+            entry.push(TableFile {
+                file: format!("{}.parquet", table.name),
+                rows,
+            });
+            if table.csv {
+                entry.push(TableFile {
+                    file: format!("{}.csv", table.name),
+                    rows,
+                });
+            }
+        }
+    }
+    Ok(written)
+}

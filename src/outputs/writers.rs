@@ -1,0 +1,174 @@
+//! Writers for one output table across the date folders of a run: a query's rows
+//! arrive sorted by date and are cut into one file per date.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use chrono::{Datelike, NaiveDate};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{Date32Type, SchemaRef};
+use datafusion::parquet::arrow::ArrowWriter;
+use futures::StreamExt;
+
+use crate::dataset::writer_properties;
+use crate::error::{Error, Result};
+
+/// Days from 0001-01-01 to 1970-01-01, to turn Arrow's Date32 into a date.
+const UNIX_EPOCH_DAYS_FROM_CE: i32 = 719_163;
+
+pub fn date_of(days: i32) -> Option<NaiveDate> {
+    NaiveDate::from_num_days_from_ce_opt(days + UNIX_EPOCH_DAYS_FROM_CE)
+}
+
+pub fn days_of(date: NaiveDate) -> i32 {
+    date.num_days_from_ce() - UNIX_EPOCH_DAYS_FROM_CE
+}
+
+/// One table, one file per date folder: Parquet, optionally a CSV copy for people.
+pub struct TableFiles {
+    schema: SchemaRef,
+    per_date: BTreeMap<i32, DateFiles>,
+}
+
+struct DateFiles {
+    parquet: ArrowWriter<BufWriter<File>>,
+    csv: Option<datafusion::arrow::csv::Writer<BufWriter<File>>>,
+    rows: u64,
+}
+
+/// What was written for one table in one date folder.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub date: NaiveDate,
+    pub files: Vec<PathBuf>,
+    pub rows: u64,
+}
+
+fn create(path: &Path) -> Result<BufWriter<File>> {
+    Ok(BufWriter::new(
+        File::create(path).map_err(|e| Error::io(path, e))?,
+    ))
+}
+
+impl TableFiles {
+    /// Opens `NAME.parquet` (and `NAME.csv` when `csv`) in each folder of `folders`.
+    pub fn create(
+        name: &str,
+        schema: SchemaRef,
+        folders: &BTreeMap<NaiveDate, PathBuf>,
+        csv: bool,
+    ) -> Result<Self> {
+        let mut per_date = BTreeMap::new();
+        for (date, folder) in folders {
+            let parquet = ArrowWriter::try_new(
+                create(&folder.join(format!("{name}.parquet")))?,
+                schema.clone(),
+                Some(writer_properties()),
+            )?;
+            let csv = if csv {
+                let out = create(&folder.join(format!("{name}.csv")))?;
+                Some(
+                    datafusion::arrow::csv::WriterBuilder::new()
+                        .with_header(true)
+                        .with_null(String::new())
+                        .build(out),
+                )
+            } else {
+                None
+            };
+            per_date.insert(
+                days_of(*date),
+                DateFiles {
+                    parquet,
+                    csv,
+                    rows: 0,
+                },
+            );
+        }
+        Ok(Self { schema, per_date })
+    }
+
+    /// Writes a batch whose first column is the date, sorted; rows of dates
+    /// without a folder are skipped.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        let batch = conform(batch, &self.schema)?;
+        let dates = batch.column(0).as_primitive::<Date32Type>();
+        let mut start = 0;
+        while start < batch.num_rows() {
+            let day = dates.value(start);
+            let mut end = start + 1;
+            while end < batch.num_rows() && dates.value(end) == day {
+                end += 1;
+            }
+            if let Some(files) = self.per_date.get_mut(&day) {
+                let slice = batch.slice(start, end - start);
+                files.parquet.write(&slice)?;
+                if let Some(csv) = &mut files.csv {
+                    csv.write(&slice)?;
+                }
+                files.rows += slice.num_rows() as u64;
+            }
+            start = end;
+        }
+        Ok(())
+    }
+
+    /// Closes every file; returns the rows per date.
+    pub fn finish(self) -> Result<BTreeMap<NaiveDate, u64>> {
+        let mut rows = BTreeMap::new();
+        for (day, files) in self.per_date {
+            files.parquet.close()?;
+            if let Some(csv) = files.csv {
+                let mut out = csv.into_inner();
+                std::io::Write::flush(&mut out).map_err(|e| Error::io("csv", e))?;
+            }
+            rows.insert(date_of(day).expect("a date we created"), files.rows);
+        }
+        Ok(rows)
+    }
+}
+
+/// Casts a query's batch to the published schema: DataFusion may hand back string
+/// views, other integer widths or looser nullability depending on the plan.
+pub fn conform(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
+    if batch.num_columns() != schema.fields().len() {
+        return Err(Error::Internal(format!(
+            "a query gave {} columns for a table of {}",
+            batch.num_columns(),
+            schema.fields().len()
+        )));
+    }
+    let columns = schema
+        .fields()
+        .iter()
+        .zip(batch.columns())
+        .map(|(field, column)| {
+            if column.data_type() == field.data_type() {
+                Ok(column.clone())
+            } else {
+                Ok(cast(column, field.data_type())?)
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    for (field, column) in schema.fields().iter().zip(&columns) {
+        if !field.is_nullable() && column.null_count() > 0 {
+            return Err(Error::Internal(format!(
+                "column {} of a published table has nulls",
+                field.name()
+            )));
+        }
+    }
+    Ok(RecordBatch::try_new(schema.clone(), columns)?)
+}
+
+/// Runs `frame` and writes its rows into `files`.
+pub async fn write_query(frame: datafusion::prelude::DataFrame, files: &mut TableFiles) -> Result<()> {
+    let mut stream = frame.execute_stream().await?;
+    while let Some(batch) = stream.next().await {
+        files.write(&batch?)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,81 @@
+//! Scores of the hand-computed fixture in `tests/fixtures/scoring/` (its README
+//! explains every number); the integration test checks the published scorecards.
+
+use std::path::{Path, PathBuf};
+
+use datafusion::arrow::array::{AsArray, RecordBatch};
+use datafusion::arrow::datatypes::Float64Type;
+
+use crate::load::{load_files, select_files};
+use crate::progress::Silent;
+use crate::timezone::TimeZones;
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scoring")
+}
+
+async fn query(sql: &str) -> Vec<RecordBatch> {
+    let files = select_files(&[fixture().join("messages.jsonl")], None).unwrap();
+    let loaded = load_files(files, &TimeZones::default(), None, &Silent)
+        .await
+        .unwrap();
+    let pack = crate::rules::load(&fixture().join("rules"), &[]).unwrap();
+    crate::nightly::evaluate(&loaded.ctx, &loaded.views, &pack, &Silent)
+        .await
+        .unwrap();
+    crate::engine::query(&loaded.ctx, sql).await.unwrap().1
+}
+
+#[tokio::test]
+async fn conversation_scores_of_the_fixture() {
+    let batches = query(
+        "SELECT session_id || '/' || agent_id, CAST(score AS DOUBLE), violations, critical \
+         FROM conversation_scores ORDER BY 1",
+    )
+    .await;
+    let mut got = Vec::new();
+    for b in &batches {
+        for i in 0..b.num_rows() {
+            got.push(format!(
+                "{} {} {} {}",
+                b.column(0).as_string::<i32>().value(i),
+                b.column(1).as_primitive::<Float64Type>().value(i),
+                b.column(2)
+                    .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+                    .value(i),
+                b.column(3).as_boolean().value(i),
+            ));
+        }
+    }
+    assert_eq!(
+        got,
+        [
+            // 100 − 1 (slow) − 2.5 (rude) + 4 (bonus) = 100.5, capped at the ceiling;
+            // the pure-bonus rule is not a violation.
+            "S1/A 100 2 false",
+            "S2/A 90 1 false",
+            // The unanswered last round goes to B, the last agent before it.
+            "S2/B 95 1 false",
+            // A critical violation sets the floor whatever else happened.
+            "S3/B 0 2 true",
+            "S4/C 100 0 false",
+            "S5/C 100 0 false",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn unassigned_violations_score_nobody_but_are_counted_in_rule_hits() {
+    let batches = query(
+        "SELECT (SELECT count(*) FROM rule_hits WHERE agent_id = '(unassigned)') AS hits, \
+                (SELECT count(*) FROM scorecards WHERE agent_id = '(unassigned)') AS cards",
+    )
+    .await;
+    let row = &batches[0];
+    let count = |c: usize| {
+        row.column(c)
+            .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+            .value(0)
+    };
+    assert_eq!((count(0), count(1)), (1, 0));
+}
