@@ -13,7 +13,8 @@ use crate::load::load;
 /// Convert exports to the canonical Parquet dataset, partitioned by local date.
 ///
 /// Writes OUT/date=YYYY-MM-DD/part-00000.parquet (messages of that local date,
-/// validated, without duplicates) and OUT/rejects.jsonl (file, line, reason, raw).
+/// validated, without duplicates) and OUT/_rejects.jsonl (file, line, reason, raw;
+/// the leading `_` keeps it out of a later `--input OUT`).
 /// Later commands read the dataset much faster than the raw exports.
 #[derive(Debug, Args)]
 #[command(after_help = "\
@@ -35,7 +36,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
         let loaded = load(&args.input.input, &zones).await?;
         report_rejects(&loaded.ingested, loaded.views.duplicates);
         let days = dataset::write(&loaded.ctx, &args.out).await?;
-        let rejects_path = args.out.join("rejects.jsonl");
+        let rejects_path = args.out.join("_rejects.jsonl");
         rejects::write_jsonl(&loaded.ingested.rejects, &rejects_path)?;
         for (date, rows) in &days {
             eprintln!(
@@ -75,7 +76,7 @@ pub fn report_rejects(ingested: &Ingested, duplicates: u64) {
         }
         if total > 5 {
             eprintln!(
-                "  ... and {} more (zhijian ingest writes them all to rejects.jsonl)",
+                "  ... and {} more (zhijian ingest writes them all to _rejects.jsonl)",
                 total - 5
             );
         }

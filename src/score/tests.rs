@@ -79,3 +79,16 @@ async fn unassigned_violations_score_nobody_but_are_counted_in_rule_hits() {
     };
     assert_eq!((count(0), count(1)), (1, 0));
 }
+
+#[test]
+fn scoring_sql_snapshots() {
+    use super::{conversation_scores_sql, rule_hits_sql, scorecards_sql};
+    let scoring = crate::rules::pack::Scoring {
+        base: 100.0,
+        floor: 0.0,
+        ceiling: 110.0,
+    };
+    insta::assert_snapshot!("conversation_scores", conversation_scores_sql(&scoring));
+    insta::assert_snapshot!("scorecards", scorecards_sql(&["unanswered".to_string()]));
+    insta::assert_snapshot!("rule_hits", rule_hits_sql());
+}

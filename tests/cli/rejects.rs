@@ -15,7 +15,7 @@ fn ingest(scratch: &Scratch, input: &std::path::Path) -> (String, Vec<serde_json
         .expect("runs");
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "ingest failed: {stderr}");
-    let rejects = std::fs::read_to_string(out_dir.join("rejects.jsonl")).expect("rejects file");
+    let rejects = std::fs::read_to_string(out_dir.join("_rejects.jsonl")).expect("rejects file");
     let rejects = rejects
         .lines()
         .map(|l| serde_json::from_str(l).expect("rejects are JSON"))

@@ -548,3 +548,62 @@ fn a_killed_run_leaves_old_or_new_complete_folders() {
         );
     }
 }
+
+#[test]
+fn the_ingested_dataset_gives_the_same_scorecards_and_a_date_reads_its_neighbours_only() {
+    let scratch = Scratch::new();
+    let raw = scratch.path("raw");
+    zhijian()
+        .args([
+            "gen",
+            "--shops",
+            "2",
+            "--days",
+            "5",
+            "--sessions-per-day",
+            "20",
+            "--seed",
+            "5",
+            "--out",
+        ])
+        .arg(&raw)
+        .assert()
+        .success();
+    let dataset = scratch.path("dataset");
+    zhijian()
+        .args(["ingest", "--input"])
+        .arg(&raw)
+        .arg("--out")
+        .arg(&dataset)
+        .assert()
+        .success();
+    let (from_raw, from_dataset) = (scratch.path("a"), scratch.path("b"));
+    for (input, out) in [(&raw, &from_raw), (&dataset, &from_dataset)] {
+        in_repo()
+            .args(["run", "--date", "2026-11-13", "--input"])
+            .arg(input)
+            .arg("--out")
+            .arg(out)
+            .assert()
+            .success();
+    }
+    let folder = "date=2026-11-13";
+    assert_eq!(
+        std::fs::read_to_string(from_raw.join(folder).join("scorecards.csv")).expect("raw"),
+        std::fs::read_to_string(from_dataset.join(folder).join("scorecards.csv")).expect("dataset"),
+    );
+    let manifest = assert_complete(&from_dataset.join(folder));
+    let read: Vec<String> = manifest["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .map(|i| {
+            let path = i["path"].as_str().expect("path");
+            path.split('/')
+                .find(|p| p.starts_with("date="))
+                .expect("a date folder")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(read, ["date=2026-11-12", "date=2026-11-13", "date=2026-11-14"]);
+}
