@@ -4,7 +4,8 @@
 //! Arrow, [`views`] derives `messages`, `rounds`, `sessions` and `agent_sessions`,
 //! and [`engine`] registers them with DataFusion for SQL. [`rules`] finds
 //! violations, [`score`] turns them into conversation scores and scorecards, and
-//! [`outputs`] publishes them per date; [`nightly`] is that whole job. [`cli`] is
+//! [`outputs`] publishes them per date; [`nightly`] is that whole job. [`kpi`] turns a
+//! month of published days into the KPI and payroll export. [`cli`] is
 //! the command line over this library.
 
 pub mod cli;
@@ -12,6 +13,7 @@ pub mod dataset;
 pub mod engine;
 pub mod error;
 pub mod ingest;
+pub mod kpi;
 pub mod load;
 pub mod mask;
 pub mod nightly;

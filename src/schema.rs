@@ -203,3 +203,21 @@ pub static ROUNDS_OUTPUT: LazyLock<SchemaRef> = LazyLock::new(|| {
     );
     Arc::new(Schema::new(fields))
 });
+
+/// `inquiries.parquet` (design §8): one row per (date, shop, customer, agent) where
+/// the agent closed at least one round of that customer in sessions of that date.
+pub static INQUIRIES: LazyLock<SchemaRef> = LazyLock::new(|| {
+    Arc::new(Schema::new(vec![
+        Field::new("date", DataType::Date32, false),
+        utf8("shop", false),
+        utf8("customer_id", false),
+        utf8("agent_id", false),
+        Field::new("first_opened_at", timestamp_type(), false),
+        Field::new("rounds", DataType::Int64, false),
+        Field::new(
+            "closed_at",
+            DataType::List(Arc::new(Field::new_list_field(timestamp_type(), false))),
+            false,
+        ),
+    ]))
+});

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 
-use crate::synth::{GenConfig, GenFormat, GenTarget, generate};
+use crate::synth::{GenConfig, GenFormat, GenTarget, ShopDataPaths, generate_with_shop_data};
 
 /// Write synthetic customer-service transcripts (canonical JSONL or CSV).
 ///
@@ -16,6 +16,8 @@ use crate::synth::{GenConfig, GenFormat, GenTarget, generate};
 #[command(after_help = "\
 Examples:
   zhijian gen --shops 2 --days 2 --sessions-per-day 300 --seed 7 --out sample-logs/
+  zhijian gen --shops 2 --days 2 --sessions-per-day 60 --seed 7 --out sample-logs/ \\
+      --orders sample-logs/_shop-data/orders.csv --metrics sample-logs/_shop-data/metrics.csv
   zhijian gen --shops 20 --days 1 --sessions-per-day 2500 --seed 1 --out /tmp/1m.jsonl")]
 pub struct GenArgs {
     /// Number of shops.
@@ -39,6 +41,14 @@ pub struct GenArgs {
     /// A file (everything in one), or a folder (one `date=YYYY-MM-DD/` folder per day).
     #[arg(long, short, value_name = "FILE|DIR")]
     out: PathBuf,
+    /// Also write the paid orders of these sessions (CSV: shop, order_id, customer_id,
+    /// paid_at, amount), for `zhijian kpi --orders`.
+    #[arg(long, value_name = "FILE", requires = "metrics")]
+    orders: Option<PathBuf>,
+    /// Also write platform metrics per agent and month (CSV: agent_id, month,
+    /// good_reviews, reviews, complaints), for `zhijian kpi --metrics`.
+    #[arg(long, value_name = "FILE", requires = "orders")]
+    metrics: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -77,7 +87,14 @@ pub fn run(args: GenArgs) -> anyhow::Result<ExitCode> {
         GenTarget::Dir(args.out.clone())
     };
     let started = std::time::Instant::now();
-    let stats = generate(&config, &target)?;
+    let shop_data = match (&args.orders, &args.metrics) {
+        (Some(orders), Some(metrics)) => Some(ShopDataPaths {
+            orders: orders.clone(),
+            metrics: metrics.clone(),
+        }),
+        _ => None,
+    };
+    let (stats, orders) = generate_with_shop_data(&config, &target, shop_data.as_ref())?;
     eprintln!(
         "zhijian: wrote {} messages in {} sessions to {} ({} files, {:.1} MB, {:.2} s)",
         stats.messages,
@@ -87,5 +104,12 @@ pub fn run(args: GenArgs) -> anyhow::Result<ExitCode> {
         stats.bytes as f64 / 1e6,
         started.elapsed().as_secs_f64()
     );
+    if let Some(paths) = &shop_data {
+        eprintln!(
+            "zhijian: wrote {orders} orders to {} and agent metrics to {}",
+            paths.orders.display(),
+            paths.metrics.display()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

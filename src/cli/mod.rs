@@ -5,6 +5,7 @@ mod args;
 mod check;
 mod generate;
 mod ingest;
+mod kpi;
 mod progress;
 mod rules;
 mod run;
@@ -28,6 +29,7 @@ Exit codes: 0 done; 1 failed (nothing published, or a rule test failed); 2 bad c
 
 Examples:
   zhijian run --input exports/ --date yesterday --out output/
+  zhijian kpi --month 2026-11 --orders orders.csv --metrics metrics.csv
   zhijian gen --shops 2 --days 2 --sessions-per-day 300 --seed 7 --out sample-logs/
   zhijian sql \"SELECT agent_id, count(*), avg(latency_s) FROM rounds GROUP BY 1 ORDER BY 1\"
   zhijian rules test
@@ -45,6 +47,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Run(run::RunArgs),
+    Kpi(kpi::KpiArgs),
+    ExplainKpi(kpi::ExplainKpiArgs),
     Sql(sql::SqlArgs),
     Check(check::CheckArgs),
     Rules(rules::RulesArgs),
@@ -67,6 +71,8 @@ pub fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Kpi(args) => kpi::run(args),
+        Command::ExplainKpi(args) => kpi::explain(args),
         Command::Sql(args) => sql::run(args),
         Command::Check(args) => check::run(args),
         Command::Rules(args) => rules::run(args),

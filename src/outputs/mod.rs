@@ -1,5 +1,6 @@
 //! The published outputs of a run (design §7): one folder per session date with
-//! the tables as Parquet (scorecards also as CSV), the rejects and a manifest,
+//! the tables as Parquet (scorecards also as CSV; `inquiries` feeds the monthly KPI
+//! of design §8), the rejects and a manifest,
 //! each folder built aside and swapped in whole ([`publish`]), one run at a time
 //! per output folder ([`lock`]).
 
@@ -17,7 +18,7 @@ use datafusion::prelude::SessionContext;
 
 use crate::engine;
 use crate::error::Result;
-use crate::schema::{ROUNDS_OUTPUT, RULE_HITS, SCORECARDS, VIOLATIONS};
+use crate::schema::{INQUIRIES, ROUNDS_OUTPUT, RULE_HITS, SCORECARDS, VIOLATIONS};
 use writers::{TableFiles, write_query};
 
 /// The name of a date's folder.
@@ -80,6 +81,17 @@ pub fn tables() -> Vec<Table> {
             select: "SELECT * FROM scorecards".into(),
             order: "date, shop, agent_id",
             csv: true,
+        },
+        Table {
+            name: "inquiries",
+            schema: INQUIRIES.clone(),
+            select: "SELECT session_date AS date, shop, customer_id, agent_id, min(opened_at) AS first_opened_at, \
+                     count(*) AS rounds, array_agg(closed_at ORDER BY closed_at) AS closed_at \
+                     FROM rounds WHERE responder_role = 'agent' AND customer_id IS NOT NULL \
+                     GROUP BY session_date, shop, customer_id, agent_id"
+                .into(),
+            order: "date, shop, customer_id, agent_id",
+            csv: false,
         },
         Table {
             name: "rule_hits",

@@ -98,24 +98,7 @@ pub fn scorecards_sql(unanswered_rules: &[String]) -> String {
                   CAST(sum(score) AS DOUBLE) / count(*) AS qa_score,\n         \
                   count(*) FILTER (WHERE critical) AS critical_sessions\n  \
            FROM conversation_scores GROUP BY date, shop, agent_id\n\
-         ), answered AS (\n  \
-           SELECT session_date AS date, shop, session_id, agent_id, round_no, latency_s,\n         \
-                  arrow_cast(closed_at, 'Int64') - arrow_cast(opened_at, 'Int64') AS latency_us\n  \
-           FROM rounds WHERE responder_role = 'agent'\n\
-         ), responses AS (\n  \
-           SELECT date, shop, agent_id, count(*) AS rounds,\n         \
-                  CAST(sum(latency_us) AS DOUBLE) / (count(*) * 1e6) AS response_avg_s,\n         \
-                  zj_percentile_cont(array_agg(latency_s), 0.9) AS response_p90_s,\n         \
-                  CAST(count(*) FILTER (WHERE latency_us <= 30000000) AS DOUBLE) / count(*) AS within_30s_rate,\n         \
-                  CAST(count(*) FILTER (WHERE latency_us <= 180000000) AS DOUBLE) / count(*) AS within_180s_rate\n  \
-           FROM answered GROUP BY date, shop, agent_id\n\
-         ), first_rounds AS (\n  \
-           SELECT date, shop, session_id, agent_id, first_value(latency_us ORDER BY round_no) AS latency_us\n  \
-           FROM answered GROUP BY date, shop, session_id, agent_id\n\
-         ), first_responses AS (\n  \
-           SELECT date, shop, agent_id, CAST(sum(latency_us) AS DOUBLE) / (count(*) * 1e6) AS first_response_avg_s\n  \
-           FROM first_rounds GROUP BY date, shop, agent_id\n\
-         ), unanswered_rounds AS (\n  \
+         ), {responses}, unanswered_rounds AS (\n  \
            SELECT DISTINCT date, shop, agent_id, session_id, msg_id FROM violations WHERE {unanswered}\n\
          ), unanswered AS (\n  \
            SELECT date, shop, agent_id, count(*) AS unanswered FROM unanswered_rounds GROUP BY date, shop, agent_id\n\
@@ -127,7 +110,38 @@ pub fn scorecards_sql(unanswered_rules: &[String]) -> String {
          FROM conversations c\n\
          LEFT JOIN responses r ON r.date = c.date AND r.shop = c.shop AND r.agent_id = c.agent_id\n\
          LEFT JOIN first_responses f ON f.date = c.date AND f.shop = c.shop AND f.agent_id = c.agent_id\n\
-         LEFT JOIN unanswered u ON u.date = c.date AND u.shop = c.shop AND u.agent_id = c.agent_id"
+         LEFT JOIN unanswered u ON u.date = c.date AND u.shop = c.shop AND u.agent_id = c.agent_id",
+        responses = response_ctes(
+            "SELECT session_date AS date, * FROM rounds",
+            "date, shop, agent_id"
+        ),
+    )
+}
+
+/// The CTEs `answered`, `responses` and `first_responses`: response figures of
+/// the rounds agents closed, per `keys` (`date, shop, agent_id` for a day's
+/// scorecards, `shop, agent_id` for a month). `rounds` is a query of the rounds
+/// with their session's `date`. A first response is per session and date.
+pub fn response_ctes(rounds: &str, keys: &str) -> String {
+    format!(
+        "answered AS (\n  \
+           SELECT date, shop, session_id, agent_id, round_no, latency_s,\n         \
+                  arrow_cast(closed_at, 'Int64') - arrow_cast(opened_at, 'Int64') AS latency_us\n  \
+           FROM ({rounds}) AS r WHERE responder_role = 'agent'\n\
+         ), responses AS (\n  \
+           SELECT {keys}, count(*) AS rounds,\n         \
+                  CAST(sum(latency_us) AS DOUBLE) / (count(*) * 1e6) AS response_avg_s,\n         \
+                  zj_percentile_cont(array_agg(latency_s), 0.9) AS response_p90_s,\n         \
+                  CAST(count(*) FILTER (WHERE latency_us <= 30000000) AS DOUBLE) / count(*) AS within_30s_rate,\n         \
+                  CAST(count(*) FILTER (WHERE latency_us <= 180000000) AS DOUBLE) / count(*) AS within_180s_rate\n  \
+           FROM answered GROUP BY {keys}\n\
+         ), first_rounds AS (\n  \
+           SELECT date, shop, session_id, agent_id, first_value(latency_us ORDER BY round_no) AS latency_us\n  \
+           FROM answered GROUP BY date, shop, session_id, agent_id\n\
+         ), first_responses AS (\n  \
+           SELECT {keys}, CAST(sum(latency_us) AS DOUBLE) / (count(*) * 1e6) AS first_response_avg_s\n  \
+           FROM first_rounds GROUP BY {keys}\n\
+         )"
     )
 }
 

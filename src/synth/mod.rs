@@ -28,6 +28,7 @@ mod clock;
 mod dialogue;
 pub mod rng;
 mod session;
+pub mod shopdata;
 mod writer;
 
 use agents::Shop;
@@ -129,8 +130,28 @@ fn io_at(path: &Path) -> impl FnOnce(io::Error) -> GenError + '_ {
 /// Generates into a file or a date-partitioned directory. Each file is
 /// written under a temporary name in its folder and renamed when complete.
 pub fn generate(cfg: &GenConfig, target: &GenTarget) -> Result<GenStats, GenError> {
+    generate_with_shop_data(cfg, target, None).map(|(stats, _)| stats)
+}
+
+/// Where to write the back-office files that go with the transcripts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShopDataPaths {
+    pub orders: PathBuf,
+    pub metrics: PathBuf,
+}
+
+/// Like [`generate`], also writing orders and platform metrics consistent with
+/// the sessions; returns the number of orders written.
+pub fn generate_with_shop_data(
+    cfg: &GenConfig,
+    target: &GenTarget,
+    shop_data: Option<&ShopDataPaths>,
+) -> Result<(GenStats, u64), GenError> {
     let dates = validate(cfg)?;
     let mut gen_state = Generator::new(cfg);
+    if shop_data.is_some() {
+        gen_state.shop_data = Some(shopdata::ShopData::default());
+    }
     let mut stats = GenStats::default();
     match target {
         GenTarget::File(path) => {
@@ -150,7 +171,22 @@ pub fn generate(cfg: &GenConfig, target: &GenTarget) -> Result<GenStats, GenErro
         }
     }
     stats.sessions = gen_state.sessions;
-    Ok(stats)
+    let mut orders = 0;
+    if let (Some(paths), Some(data)) = (shop_data, &gen_state.shop_data) {
+        orders = data.order_count;
+        let mut text = String::from(shopdata::ORDERS_HEADER);
+        text.push_str(&data.orders);
+        write_text(&paths.orders, &text)?;
+        write_text(&paths.metrics, &data.metrics(cfg.seed, &gen_state.shops))?;
+    }
+    Ok((stats, orders))
+}
+
+fn write_text(path: &Path, text: &str) -> Result<(), GenError> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent).map_err(io_at(parent))?;
+    }
+    fs::write(path, text).map_err(io_at(path))
 }
 
 /// Generates everything as one stream into `out` (buffered internally).
@@ -243,6 +279,8 @@ struct Generator {
     session: Session,
     session_id: String,
     sessions: u64,
+    /// Orders and metrics, when asked for.
+    shop_data: Option<shopdata::ShopData>,
 }
 
 impl Generator {
@@ -256,6 +294,7 @@ impl Generator {
             session: Session::default(),
             session_id: String::with_capacity(32),
             sessions: 0,
+            shop_data: None,
         }
     }
 
@@ -302,6 +341,10 @@ impl Generator {
                 index + 1
             );
             w.write_session(shop, &self.session_id, &self.session)?;
+            if let Some(data) = &mut self.shop_data {
+                let key = [s as u64, day_key, u64::from(index)];
+                data.session(self.seed, key, shop, &self.session_id, &self.session);
+            }
             self.sessions += 1;
         }
         Ok(())

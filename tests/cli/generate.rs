@@ -87,3 +87,57 @@ fn the_shipped_sample_is_the_default_input() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("5 of 4134 records rejected"), "{stderr}");
 }
+
+#[test]
+fn gen_writes_orders_and_metrics_of_its_own_customers_and_agents() {
+    let scratch = Scratch::new();
+    let (orders, metrics) = (scratch.path("orders.csv"), scratch.path("metrics.csv"));
+    zhijian()
+        .args([
+            "gen",
+            "--shops",
+            "2",
+            "--days",
+            "2",
+            "--sessions-per-day",
+            "40",
+            "--seed",
+            "9",
+            "--out",
+        ])
+        .arg(scratch.path("logs"))
+        .arg("--orders")
+        .arg(&orders)
+        .arg("--metrics")
+        .arg(&metrics)
+        .assert()
+        .success();
+    let customers = sql_csv(
+        &scratch.path("logs"),
+        "SELECT DISTINCT shop || '/' || customer_id FROM messages WHERE customer_id IS NOT NULL",
+    );
+    let agents = sql_csv(
+        &scratch.path("logs"),
+        "SELECT DISTINCT agent_id FROM agent_sessions",
+    );
+    let orders = std::fs::read_to_string(&orders).expect("orders");
+    let mut lines = orders.lines();
+    assert_eq!(lines.next(), Some("shop,order_id,customer_id,paid_at,amount"));
+    let rows: Vec<&str> = lines.collect();
+    assert!(rows.len() > 10, "{orders}");
+    for row in &rows {
+        let fields: Vec<&str> = row.split(',').collect();
+        assert!(
+            customers
+                .lines()
+                .any(|c| c == format!("{}/{}", fields[0], fields[2])),
+            "{row}"
+        );
+        assert!(fields[4].parse::<f64>().is_ok(), "{row}");
+    }
+    let metrics = std::fs::read_to_string(&metrics).expect("metrics");
+    for row in metrics.lines().skip(1) {
+        let agent = row.split(',').next().expect("agent");
+        assert!(agents.lines().any(|a| a == agent), "{row}");
+    }
+}

@@ -2,6 +2,7 @@
 
 mod formats;
 mod generate;
+mod kpi;
 mod rejects;
 mod rounds;
 mod rules;

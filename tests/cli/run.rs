@@ -6,18 +6,18 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::DataType;
-use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use sha2::{Digest, Sha256};
 
-use crate::util::{Scratch, zhijian, zhijian_in_repo as in_repo};
+use crate::util::{Scratch, read_parquet, zhijian, zhijian_in_repo as in_repo};
 
 const SCORECARD_COLUMNS: &str = "date,shop,agent_id,sessions,agent_msgs,rounds,first_response_avg_s,\
 response_avg_s,response_p90_s,within_30s_rate,within_180s_rate,unanswered,violations,deducted,qa_score,\
 critical_sessions";
 
-const FOLDER_FILES: [&str; 7] = [
+const FOLDER_FILES: [&str; 8] = [
+    "inquiries.parquet",
     "manifest.json",
     "rejects.jsonl",
     "rounds.parquet",
@@ -42,16 +42,6 @@ fn run_fixture(out: &Path) -> assert_cmd::assert::Assert {
         .arg("--out")
         .arg(out)
         .assert()
-}
-
-fn read_parquet(path: &Path) -> Vec<RecordBatch> {
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    ParquetRecordBatchReaderBuilder::try_new(file)
-        .expect("parquet")
-        .build()
-        .expect("reader")
-        .collect::<Result<_, _>>()
-        .expect("rows")
 }
 
 /// Every string cell of a Parquet file (list cells included).

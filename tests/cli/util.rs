@@ -69,3 +69,35 @@ pub fn sql_csv(input: &Path, query: &str) -> String {
     );
     String::from_utf8(out.stdout).expect("utf-8")
 }
+
+/// Every row of a Parquet file.
+pub fn read_parquet(path: &Path) -> Vec<datafusion::arrow::array::RecordBatch> {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("parquet")
+        .build()
+        .expect("reader")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+}
+
+/// A Parquet file's rows as CSV text (header included), for exact comparisons.
+pub fn parquet_csv(path: &Path, columns: &[&str]) -> String {
+    let batches = read_parquet(path);
+    let mut out = Vec::new();
+    {
+        let mut writer = datafusion::arrow::csv::WriterBuilder::new()
+            .with_header(true)
+            .build(&mut out);
+        for batch in &batches {
+            let indices: Vec<usize> = columns
+                .iter()
+                .map(|c| batch.schema().index_of(c).expect("column"))
+                .collect();
+            writer
+                .write(&batch.project(&indices).expect("project"))
+                .expect("csv");
+        }
+    }
+    String::from_utf8(out).expect("utf-8")
+}
