@@ -333,6 +333,26 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_formula_is_valid_and_weighted_as_documented() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/kpi.toml");
+        let config = load(&path).unwrap();
+        let weights: Vec<(&str, f64)> = config.components.iter().map(|c| (c.metric.name(), c.weight)).collect();
+        assert_eq!(
+            weights,
+            [
+                ("response_avg_s", 20.0),
+                ("inquiry_conversion", 30.0),
+                ("good_review_rate", 15.0),
+                ("qa_score", 25.0),
+                ("complaints", 10.0)
+            ]
+        );
+        assert_eq!(config.multiplier(112.0), 1.12);
+        assert_eq!(config.multiplier(93.0), 0.9);
+        assert_eq!(config.multiplier(70.0), 0.8);
+    }
+
+    #[test]
     fn bad_files_name_the_key() {
         let cases = [
             (
