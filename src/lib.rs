@@ -20,6 +20,7 @@ pub mod nightly;
 pub mod normalize;
 pub mod outputs;
 pub mod progress;
+pub mod report;
 pub mod rules;
 pub mod schema;
 pub mod score;

@@ -23,6 +23,7 @@ use crate::outputs::manifest::{
 use crate::outputs::writers::date_of;
 use crate::outputs::{self, date_folder, lock::OutputLock, publish};
 use crate::progress::{Progress, Unit};
+use crate::report;
 use crate::rules::{self, RulePack};
 use crate::schema::VIOLATIONS;
 use crate::score;
@@ -171,6 +172,11 @@ pub async fn run(options: &RunOptions, pack: &RulePack, progress: &dyn Progress)
         let mut date_counts = counts.get(date).cloned().unwrap_or_default();
         date_counts.rejects = date_rejects.len() as u64;
         date_counts.duplicates_in_run = loaded.views.duplicates;
+        let previous = previous_counts(out, &counts, *date);
+        let html = report::day::render(ctx, *date, &date_counts, previous.as_ref()).await?;
+        let report_path = folder.join("report.html");
+        std::fs::write(&report_path, html).map_err(|e| Error::io(&report_path, e))?;
+        outputs.push(output_entry(folder, "report.html", None)?);
         let manifest = Manifest {
             tool: Tool::this(),
             status: "complete",
@@ -212,6 +218,18 @@ pub async fn run(options: &RunOptions, pack: &RulePack, progress: &dyn Progress)
         missing_dates,
         elapsed: started.elapsed(),
     })
+}
+
+/// The figures of the day before `date`: from this run, else from its published
+/// manifest, for the report's day-over-day changes.
+fn previous_counts(out: &Path, in_run: &BTreeMap<NaiveDate, Counts>, date: NaiveDate) -> Option<Counts> {
+    let before = date.pred_opt()?;
+    if let Some(counts) = in_run.get(&before) {
+        return Some(counts.clone());
+    }
+    let text = std::fs::read_to_string(out.join(date_folder(before)).join("manifest.json")).ok()?;
+    let manifest: serde_json::Value = serde_json::from_str(&text).ok()?;
+    serde_json::from_value(manifest.get("counts")?.clone()).ok()
 }
 
 fn now_utc() -> String {
@@ -401,6 +419,27 @@ async fn date_counts(ctx: &SessionContext, dates: &[NaiveDate]) -> Result<BTreeM
         c.violations_by_severity.insert(row.text(2), n);
     })
     .await?;
+    let scores = format!(
+        "SELECT date, CAST(sum(score) AS DOUBLE) / count(*) FROM conversation_scores WHERE date IN ({list}) GROUP BY date"
+    );
+    for_rows(ctx, &scores, |date, row| {
+        counts.entry(date).or_default().qa_score_avg = row.float(1)
+    })
+    .await?;
+    let rates = format!(
+        "SELECT session_date, \
+                CAST(count(*) FILTER (WHERE latency_us <= 30000000) AS DOUBLE) / count(*), \
+                CAST(count(*) FILTER (WHERE latency_us <= 180000000) AS DOUBLE) / count(*) \
+         FROM (SELECT session_date, arrow_cast(closed_at, 'Int64') - arrow_cast(opened_at, 'Int64') AS latency_us \
+               FROM rounds WHERE responder_role = 'agent' AND session_date IN ({list})) AS r \
+         GROUP BY session_date"
+    );
+    for_rows(ctx, &rates, |date, row| {
+        let c = counts.entry(date).or_default();
+        c.within_30s_rate = row.float(1);
+        c.within_180s_rate = row.float(2);
+    })
+    .await?;
     Ok(counts)
 }
 
@@ -422,6 +461,16 @@ impl Row<'_> {
         } else {
             values.value(self.index).max(0) as u64
         }
+    }
+
+    fn float(&self, column: usize) -> Option<f64> {
+        let values = datafusion::arrow::compute::cast(
+            self.batch.column(column),
+            &datafusion::arrow::datatypes::DataType::Float64,
+        )
+        .expect("numbers cast to Float64");
+        let values = values.as_primitive::<datafusion::arrow::datatypes::Float64Type>();
+        (!values.is_null(self.index)).then(|| values.value(self.index))
     }
 
     fn text(&self, column: usize) -> String {

@@ -7,6 +7,7 @@ mod generate;
 mod ingest;
 mod kpi;
 mod progress;
+mod report;
 mod rules;
 mod run;
 mod sql;
@@ -49,6 +50,7 @@ enum Command {
     Run(run::RunArgs),
     Kpi(kpi::KpiArgs),
     ExplainKpi(kpi::ExplainKpiArgs),
+    Report(report::ReportArgs),
     Sql(sql::SqlArgs),
     Check(check::CheckArgs),
     Rules(rules::RulesArgs),
@@ -73,6 +75,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Kpi(args) => kpi::run(args),
         Command::ExplainKpi(args) => kpi::explain(args),
+        Command::Report(args) => report::run(args),
         Command::Sql(args) => sql::run(args),
         Command::Check(args) => check::run(args),
         Command::Rules(args) => rules::run(args),

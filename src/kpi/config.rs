@@ -336,7 +336,11 @@ mod tests {
     fn the_shipped_formula_is_valid_and_weighted_as_documented() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/kpi.toml");
         let config = load(&path).unwrap();
-        let weights: Vec<(&str, f64)> = config.components.iter().map(|c| (c.metric.name(), c.weight)).collect();
+        let weights: Vec<(&str, f64)> = config
+            .components
+            .iter()
+            .map(|c| (c.metric.name(), c.weight))
+            .collect();
         assert_eq!(
             weights,
             [

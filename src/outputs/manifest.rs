@@ -78,7 +78,8 @@ pub struct FileEntry {
     pub sha256: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Counts {
     pub sessions: u64,
     pub messages: u64,
@@ -86,6 +87,11 @@ pub struct Counts {
     pub agents: u64,
     pub violations: u64,
     pub violations_by_severity: BTreeMap<String, u64>,
+    /// Mean conversation score of the date (design §6).
+    pub qa_score_avg: Option<f64>,
+    /// Shares of the rounds agents closed within 30 s / 180 s.
+    pub within_30s_rate: Option<f64>,
+    pub within_180s_rate: Option<f64>,
     /// Rejected records of the inputs listed (see `inputs[].rejects`).
     pub rejects: u64,
     /// Duplicate messages dropped, over the whole run.

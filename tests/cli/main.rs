@@ -4,6 +4,7 @@ mod formats;
 mod generate;
 mod kpi;
 mod rejects;
+mod report;
 mod rounds;
 mod rules;
 mod run;

@@ -16,10 +16,11 @@ const SCORECARD_COLUMNS: &str = "date,shop,agent_id,sessions,agent_msgs,rounds,f
 response_avg_s,response_p90_s,within_30s_rate,within_180s_rate,unanswered,violations,deducted,qa_score,\
 critical_sessions";
 
-const FOLDER_FILES: [&str; 8] = [
+const FOLDER_FILES: [&str; 9] = [
     "inquiries.parquet",
     "manifest.json",
     "rejects.jsonl",
+    "report.html",
     "rounds.parquet",
     "rule_hits.parquet",
     "scorecards.csv",

@@ -1,0 +1,535 @@
+//! `report.html` of a date folder: headline figures (with the change from the
+//! day before), the scorecards as a sortable table, hits per rule, the response
+//! latency distribution overall and per agent, and the ten lowest-scoring
+//! conversations with their masked transcript and the evidence marked.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use chrono::NaiveDate;
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
+use datafusion::prelude::SessionContext;
+
+use super::html::{escape, number, page, percent, sortable_table};
+use super::svg::{self, BoxStats};
+use crate::engine;
+use crate::error::Result;
+use crate::outputs::manifest::Counts;
+use crate::rules::compile::quote;
+
+/// Latency bins of the histogram, in seconds: `[lower, upper)`.
+const BINS: [(f64, f64, &str); 9] = [
+    (0.0, 10.0, "<10s"),
+    (10.0, 20.0, "10-20s"),
+    (20.0, 30.0, "20-30s"),
+    (30.0, 60.0, "30-60s"),
+    (60.0, 120.0, "1-2min"),
+    (120.0, 180.0, "2-3min"),
+    (180.0, 300.0, "3-5min"),
+    (300.0, 600.0, "5-10min"),
+    (600.0, f64::INFINITY, "≥10min"),
+];
+/// Box plots are drawn up to this many seconds; longer tails are cut at the edge.
+const BOX_CAP_S: f64 = 600.0;
+/// At most this many agents get a box (the slowest by median).
+const BOX_AGENTS: usize = 60;
+const LOWEST: usize = 10;
+/// A conversation longer than this is shown around its evidence only.
+const WHOLE_TRANSCRIPT: usize = 24;
+
+/// A result column as shown text / numbers.
+struct Column(datafusion::arrow::array::ArrayRef);
+
+impl Column {
+    fn of(batch: &RecordBatch, name: &str) -> Self {
+        Self(
+            batch
+                .column(batch.schema().index_of(name).expect("queried column"))
+                .clone(),
+        )
+    }
+    fn text(&self, row: usize) -> String {
+        let c = cast(&self.0, &DataType::Utf8).expect("casts to text");
+        let c = c.as_string::<i32>();
+        if c.is_null(row) {
+            String::new()
+        } else {
+            c.value(row).to_string()
+        }
+    }
+    fn float(&self, row: usize) -> Option<f64> {
+        let c = cast(&self.0, &DataType::Float64).ok()?;
+        let c = c.as_primitive::<Float64Type>();
+        (!c.is_null(row)).then(|| c.value(row))
+    }
+    fn int(&self, row: usize) -> i64 {
+        let c = cast(&self.0, &DataType::Int64).expect("casts to integer");
+        let c = c.as_primitive::<Int64Type>();
+        if c.is_null(row) { 0 } else { c.value(row) }
+    }
+}
+
+async fn rows(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
+    Ok(engine::query(ctx, sql).await?.1)
+}
+
+/// The page for `date`; `previous` holds the figures of the day before, when known.
+pub async fn render(
+    ctx: &SessionContext,
+    date: NaiveDate,
+    today: &Counts,
+    previous: Option<&Counts>,
+) -> Result<String> {
+    let day = format!("DATE '{date}'");
+    let mut body = String::new();
+    let _ = write!(
+        body,
+        "<h1>质检日报 {date}</h1>\n<p class=\"sub\">Quality inspection of every conversation of {date} (session start date). \
+         Personal data in the text is masked.</p>\n"
+    );
+    headline(&mut body, today, previous);
+    scorecards(ctx, &day, &mut body).await?;
+    body.push_str("<h2>Rules and response times</h2>\n<div class=\"charts\">\n");
+    rule_hits(ctx, &day, &mut body).await?;
+    latencies(ctx, &day, &mut body).await?;
+    body.push_str("</div>\n");
+    lowest_conversations(ctx, &day, &mut body).await?;
+    Ok(page(&format!("质检日报 {date}"), &body))
+}
+
+fn headline(body: &mut String, today: &Counts, previous: Option<&Counts>) {
+    // (label, today's value, the day before, decimals, is a higher value worse)
+    type Pick = fn(&Counts) -> Option<f64>;
+    let figures: [(&str, Pick, usize, bool, bool); 10] = [
+        ("会话 sessions", |c| Some(c.sessions as f64), 0, false, false),
+        ("消息 messages", |c| Some(c.messages as f64), 0, false, false),
+        ("客服 agents", |c| Some(c.agents as f64), 0, false, false),
+        ("平均质检分 QA score", |c| c.qa_score_avg, 2, false, false),
+        ("30秒应答率", |c| c.within_30s_rate, 1, false, true),
+        ("3分钟响应率", |c| c.within_180s_rate, 1, false, true),
+        ("违规 violations", |c| Some(c.violations as f64), 0, true, false),
+        (
+            "一票否决 critical",
+            |c| c.violations_by_severity.get("critical").map(|n| *n as f64),
+            0,
+            true,
+            false,
+        ),
+        (
+            "严重 major",
+            |c| c.violations_by_severity.get("major").map(|n| *n as f64),
+            0,
+            true,
+            false,
+        ),
+        (
+            "轻微 minor",
+            |c| c.violations_by_severity.get("minor").map(|n| *n as f64),
+            0,
+            true,
+            false,
+        ),
+    ];
+    body.push_str("<div class=\"figures\">\n");
+    for (label, pick, decimals, worse_up, is_rate) in figures {
+        let value = pick(today).or(if worse_up { Some(0.0) } else { None });
+        let shown = if is_rate {
+            percent(value)
+        } else {
+            number(value, decimals)
+        };
+        let delta = match (
+            value,
+            previous
+                .and_then(pick)
+                .or(previous.filter(|_| worse_up).map(|_| 0.0)),
+        ) {
+            (Some(now), Some(before)) => {
+                let change = now - before;
+                let (class, arrow) = if change > 0.0 {
+                    ("up", "▲")
+                } else if change < 0.0 {
+                    ("down", "▼")
+                } else {
+                    ("flat", "=")
+                };
+                let amount = if is_rate {
+                    format!("{:+.1} pt", change * 100.0)
+                } else {
+                    format!("{change:+.decimals$}")
+                };
+                format!(
+                    "<div class=\"delta {class}{}\">{arrow} {amount} vs the day before</div>",
+                    if worse_up { " worse" } else { "" }
+                )
+            }
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            body,
+            "<div class=\"figure\"><div class=\"label\">{}</div><div class=\"value\">{shown}</div>{delta}</div>",
+            escape(label)
+        );
+    }
+    body.push_str("</div>\n");
+}
+
+async fn scorecards(ctx: &SessionContext, day: &str, body: &mut String) -> Result<()> {
+    let batches = rows(
+        ctx,
+        &format!("SELECT * FROM scorecards WHERE date = {day} ORDER BY shop, agent_id"),
+    )
+    .await?;
+    let header = [
+        "店铺 shop",
+        "客服 agent",
+        "sessions",
+        "msgs",
+        "rounds",
+        "首响 avg s",
+        "平响 avg s",
+        "p90 s",
+        "≤30s",
+        "≤180s",
+        "漏回复",
+        "violations",
+        "deducted",
+        "质检分",
+        "critical",
+    ];
+    let mut table = Vec::new();
+    for b in &batches {
+        let c = |n: &str| Column::of(b, n);
+        let (shop, agent) = (c("shop"), c("agent_id"));
+        let floats = ["first_response_avg_s", "response_avg_s", "response_p90_s"].map(&c);
+        let rates = ["within_30s_rate", "within_180s_rate"].map(&c);
+        let counts = ["sessions", "agent_msgs", "rounds"].map(&c);
+        let (unanswered, violations, deducted, qa, critical) = (
+            c("unanswered"),
+            c("violations"),
+            c("deducted"),
+            c("qa_score"),
+            c("critical_sessions"),
+        );
+        for row in 0..b.num_rows() {
+            let key = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
+            let mut cells = vec![
+                (shop.text(row), escape(&shop.text(row))),
+                (agent.text(row), escape(&agent.text(row))),
+            ];
+            cells.extend(
+                counts
+                    .iter()
+                    .map(|c| (c.int(row).to_string(), c.int(row).to_string())),
+            );
+            cells.extend(
+                floats
+                    .iter()
+                    .map(|c| (key(c.float(row)), number(c.float(row), 1))),
+            );
+            cells.extend(rates.iter().map(|c| (key(c.float(row)), percent(c.float(row)))));
+            for c in [&unanswered, &violations] {
+                cells.push((c.int(row).to_string(), c.int(row).to_string()));
+            }
+            cells.push((key(deducted.float(row)), number(deducted.float(row), 1)));
+            cells.push((key(qa.float(row)), number(qa.float(row), 2)));
+            cells.push((critical.int(row).to_string(), critical.int(row).to_string()));
+            table.push(cells);
+        }
+    }
+    let _ = write!(
+        body,
+        "<h2>客服评分 Scorecards</h2>\n<p class=\"note\">{} agents. Click a column to sort.</p>\n{}",
+        table.len(),
+        sortable_table(&header, &table)
+    );
+    Ok(())
+}
+
+async fn rule_hits(ctx: &SessionContext, day: &str, body: &mut String) -> Result<()> {
+    let batches = rows(
+        ctx,
+        &format!(
+            "SELECT rule_id, rule_name, severity, count(*) AS hits FROM violations WHERE date = {day} \
+             GROUP BY rule_id, rule_name, severity ORDER BY hits DESC, rule_id"
+        ),
+    )
+    .await?;
+    let mut items = Vec::new();
+    let mut severities = Vec::new();
+    for b in &batches {
+        let (id, name, severity, hits) = (
+            Column::of(b, "rule_id"),
+            Column::of(b, "rule_name"),
+            Column::of(b, "severity"),
+            Column::of(b, "hits"),
+        );
+        for row in 0..b.num_rows() {
+            items.push((
+                format!("{} ({})", name.text(row), id.text(row)),
+                hits.int(row) as f64,
+            ));
+            severities.push(severity.text(row));
+        }
+    }
+    let chart = svg::bars("hits per rule", &items, |i| match severities[i].as_str() {
+        "critical" => "#c92a2a",
+        "major" => "#e67700",
+        _ => "#2f6fde",
+    });
+    let _ = writeln!(
+        body,
+        "<figure>{chart}<figcaption>违规 hits per rule (red critical, orange major, blue minor)</figcaption></figure>"
+    );
+    Ok(())
+}
+
+async fn latencies(ctx: &SessionContext, day: &str, body: &mut String) -> Result<()> {
+    let batches = rows(
+        ctx,
+        &format!(
+            "SELECT shop, agent_id, array_agg(latency_s) AS latencies FROM rounds \
+             WHERE session_date = {day} AND responder_role = 'agent' GROUP BY shop, agent_id ORDER BY shop, agent_id"
+        ),
+    )
+    .await?;
+    let mut bins = vec![0.0; BINS.len()];
+    let mut boxes = Vec::new();
+    for b in &batches {
+        let agent = Column::of(b, "agent_id");
+        let lists = b.column(2).as_list::<i32>();
+        for row in 0..b.num_rows() {
+            let values = cast(&lists.value(row), &DataType::Float64)?;
+            let mut values: Vec<f64> = values.as_primitive::<Float64Type>().iter().flatten().collect();
+            values.sort_by(f64::total_cmp);
+            for v in &values {
+                if let Some(bin) = BINS.iter().position(|(lo, hi, _)| *v >= *lo && *v < *hi) {
+                    bins[bin] += 1.0;
+                }
+            }
+            if let Some(stats) = BoxStats::of_sorted(&values) {
+                boxes.push((agent.text(row), stats));
+            }
+        }
+    }
+    let histogram: Vec<(String, f64)> = BINS
+        .iter()
+        .zip(bins)
+        .map(|((_, _, l), n)| (l.to_string(), n))
+        .collect();
+    let _ = writeln!(
+        body,
+        "<figure>{}<figcaption>响应时长分布: rounds answered by agents, by reply time</figcaption></figure>",
+        svg::histogram("response latency histogram", &histogram, "reply time")
+    );
+    boxes.sort_by(|a, b| b.1.median.total_cmp(&a.1.median).then_with(|| a.0.cmp(&b.0)));
+    let shown = boxes.len().min(BOX_AGENTS);
+    let note = if boxes.len() > shown {
+        format!(" (the {shown} slowest of {} agents)", boxes.len())
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        body,
+        "<figure>{}<figcaption>每位客服的响应时长 per agent, slowest median first{note}: box = quartiles, red = median, \
+         whiskers = fastest and slowest (cut at {BOX_CAP_S:.0} s)</figcaption></figure>",
+        svg::box_plot(
+            "response latency per agent",
+            &boxes[..shown],
+            BOX_CAP_S,
+            "seconds"
+        )
+    );
+    Ok(())
+}
+
+/// A transcript line: (msg_id, who and when, masked text).
+type Line = (String, String, String);
+
+struct Lowest {
+    shop: String,
+    session_id: String,
+    agent_id: String,
+    score: Option<f64>,
+    critical: bool,
+}
+
+async fn lowest_conversations(ctx: &SessionContext, day: &str, body: &mut String) -> Result<()> {
+    let batches = rows(
+        ctx,
+        &format!(
+            "SELECT shop, session_id, agent_id, CAST(score AS DOUBLE) AS score, critical FROM conversation_scores \
+             WHERE date = {day} ORDER BY score, shop, session_id, agent_id LIMIT {LOWEST}"
+        ),
+    )
+    .await?;
+    let mut lowest = Vec::new();
+    for b in &batches {
+        let (shop, session, agent, score, critical) = (
+            Column::of(b, "shop"),
+            Column::of(b, "session_id"),
+            Column::of(b, "agent_id"),
+            Column::of(b, "score"),
+            Column::of(b, "critical"),
+        );
+        for row in 0..b.num_rows() {
+            lowest.push(Lowest {
+                shop: shop.text(row),
+                session_id: session.text(row),
+                agent_id: agent.text(row),
+                score: score.float(row),
+                critical: critical.text(row) == "true",
+            });
+        }
+    }
+    body.push_str("<h2>得分最低的会话 The ten lowest-scoring conversations</h2>\n");
+    if lowest.is_empty() {
+        body.push_str("<p class=\"note\">No conversations with an agent this day.</p>\n");
+        return Ok(());
+    }
+    let keys: Vec<String> = lowest
+        .iter()
+        .map(|l| format!("({}, {})", quote(&l.shop), quote(&l.session_id)))
+        .collect();
+    let in_list = keys.join(", ");
+    let violations = rows(
+        ctx,
+        &format!(
+            "SELECT v.shop, v.session_id, v.agent_id, v.rule_name, v.severity, v.deduct, v.bonus, v.detail, v.msg_id, v.msg_ids \
+             FROM violations v JOIN (VALUES {in_list}) AS k(shop, session_id) ON k.shop = v.shop AND k.session_id = v.session_id \
+             ORDER BY v.shop, v.session_id, v.ts, v.msg_id"
+        ),
+    )
+    .await?;
+    let messages = rows(
+        ctx,
+        &format!(
+            "SELECT m.shop, m.session_id, m.seq, m.local_time, m.role, m.agent_id, m.msg_id, zj_mask(m.text) AS text \
+             FROM messages m JOIN (VALUES {in_list}) AS k(shop, session_id) ON k.shop = m.shop AND k.session_id = m.session_id \
+             ORDER BY m.shop, m.session_id, m.seq"
+        ),
+    )
+    .await?;
+    // (shop, session) → its violations and messages.
+    let mut hits: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    let mut evidence: BTreeMap<(String, String, String), BTreeSet<String>> = BTreeMap::new();
+    for b in &violations {
+        let c = |n: &str| Column::of(b, n);
+        let (shop, session, agent, name, severity, deduct, bonus, detail, anchor) = (
+            c("shop"),
+            c("session_id"),
+            c("agent_id"),
+            c("rule_name"),
+            c("severity"),
+            c("deduct"),
+            c("bonus"),
+            c("detail"),
+            c("msg_id"),
+        );
+        let ids = b.column(b.schema().index_of("msg_ids")?).as_list::<i32>().clone();
+        for row in 0..b.num_rows() {
+            let points = bonus.float(row).unwrap_or(0.0) - deduct.float(row).unwrap_or(0.0);
+            hits.entry((shop.text(row), session.text(row)))
+                .or_default()
+                .push(format!(
+                    "<li><span class=\"hit\">{}</span> [{}] {:+} {} — {}</li>",
+                    escape(&name.text(row)),
+                    escape(&severity.text(row)),
+                    points,
+                    escape(&agent.text(row)),
+                    escape(&detail.text(row))
+                ));
+            let marked = evidence
+                .entry((shop.text(row), session.text(row), agent.text(row)))
+                .or_default();
+            marked.insert(anchor.text(row));
+            if !ids.is_null(row) {
+                let list = cast(&ids.value(row), &DataType::Utf8)?;
+                marked.extend(list.as_string::<i32>().iter().flatten().map(str::to_string));
+            }
+        }
+    }
+    let mut transcripts: BTreeMap<(String, String), Vec<Line>> = BTreeMap::new();
+    for b in &messages {
+        let c = |n: &str| Column::of(b, n);
+        let (shop, session, time, role, agent, msg, text) = (
+            c("shop"),
+            c("session_id"),
+            c("local_time"),
+            c("role"),
+            c("agent_id"),
+            c("msg_id"),
+            c("text"),
+        );
+        for row in 0..b.num_rows() {
+            let who = match role.text(row).as_str() {
+                "agent" => format!("{} {}", time.text(row).get(..8).unwrap_or(""), agent.text(row)),
+                other => format!("{} {other}", time.text(row).get(..8).unwrap_or("")),
+            };
+            transcripts
+                .entry((shop.text(row), session.text(row)))
+                .or_default()
+                .push((msg.text(row), who, text.text(row)));
+        }
+    }
+    for l in &lowest {
+        let key = (l.shop.clone(), l.session_id.clone());
+        let marked = evidence
+            .get(&(l.shop.clone(), l.session_id.clone(), l.agent_id.clone()))
+            .cloned()
+            .unwrap_or_default();
+        let _ = writeln!(
+            body,
+            "<div class=\"conversation\"><h3>{} · {} · {} · score {}{}</h3>\n<ul>{}</ul>",
+            escape(&l.shop),
+            escape(&l.session_id),
+            escape(&l.agent_id),
+            number(l.score, 1),
+            if l.critical {
+                " · <span class=\"hit\">一票否决 critical</span>"
+            } else {
+                ""
+            },
+            hits.get(&key).map(|h| h.join("")).unwrap_or_default()
+        );
+        let messages = transcripts.get(&key).cloned().unwrap_or_default();
+        let anchors: Vec<usize> = messages
+            .iter()
+            .enumerate()
+            .filter(|(_, (id, _, _))| marked.contains(id))
+            .map(|(i, _)| i)
+            .collect();
+        let near =
+            |i: usize| messages.len() <= WHOLE_TRANSCRIPT || anchors.iter().any(|a| a.abs_diff(i) <= 2);
+        body.push_str("<ol class=\"transcript\">");
+        let mut skipped = false;
+        for (i, (id, who, text)) in messages.iter().enumerate() {
+            if !near(i) {
+                skipped = true;
+                continue;
+            }
+            if skipped {
+                body.push_str("<li class=\"note\">…</li>");
+                skipped = false;
+            }
+            let class = if marked.contains(id) {
+                " class=\"evidence\""
+            } else {
+                ""
+            };
+            let _ = write!(
+                body,
+                "<li{class}><span class=\"who\">{}</span> {}</li>",
+                escape(who),
+                escape(text)
+            );
+        }
+        if skipped {
+            body.push_str("<li class=\"note\">…</li>");
+        }
+        body.push_str("</ol></div>\n");
+    }
+    Ok(())
+}
