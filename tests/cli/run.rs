@@ -34,15 +34,23 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn run_fixture(out: &Path) -> assert_cmd::assert::Assert {
-    zhijian()
-        .args(["run", "--input"])
-        .arg(fixture("messages.jsonl"))
+/// `zhijian run --input INPUT --rules <fixture pack> --out OUT` plus `extra` flags.
+fn run_on(input: &Path, out: &Path, extra: &[&str]) -> assert_cmd::Command {
+    let mut command = zhijian();
+    command
+        .arg("run")
+        .args(extra)
+        .arg("--input")
+        .arg(input)
         .arg("--rules")
         .arg(fixture("rules"))
         .arg("--out")
-        .arg(out)
-        .assert()
+        .arg(out);
+    command
+}
+
+fn run_fixture(out: &Path) -> assert_cmd::assert::Assert {
+    run_on(&fixture("messages.jsonl"), out, &[]).assert()
 }
 
 /// Every string cell of a Parquet file (list cells included).
@@ -274,13 +282,7 @@ fn evidence_and_rejects_never_show_personal_data() {
          \"agent_id\":\"A\",\"text\":\"zhang.san@example.com 110101199003071234\"}\n",
     );
     let out = scratch.path("out");
-    zhijian()
-        .args(["run", "--max-reject-ratio", "0.5", "--input"])
-        .arg(&input)
-        .arg("--rules")
-        .arg(fixture("rules"))
-        .arg("--out")
-        .arg(&out)
+    run_on(&input, &out, &["--max-reject-ratio", "0.5"])
         .assert()
         .success();
     let folder = out.join("date=2026-11-11");
@@ -319,15 +321,7 @@ fn too_many_rejects_publish_nothing_and_exit_3() {
     let scratch = Scratch::new();
     let input = broken_export(&scratch);
     let out = scratch.path("out");
-    let assert = zhijian()
-        .args(["run", "--input"])
-        .arg(&input)
-        .arg("--rules")
-        .arg(fixture("rules"))
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .code(3);
+    let assert = run_on(&input, &out, &[]).assert().code(3);
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
     assert!(stderr.contains("2 of 31 records rejected"), "{stderr}");
     assert!(stderr.contains("--max-reject-ratio"), "{stderr}");
@@ -335,13 +329,7 @@ fn too_many_rejects_publish_nothing_and_exit_3() {
     let rejects = std::fs::read_to_string(out.join("_rejects/rejects.jsonl")).expect("rejects kept");
     assert_eq!(rejects.lines().count(), 2);
     // Allowed a higher share, the same input is published.
-    zhijian()
-        .args(["run", "--max-reject-ratio", "0.1", "--input"])
-        .arg(&input)
-        .arg("--rules")
-        .arg(fixture("rules"))
-        .arg("--out")
-        .arg(&out)
+    run_on(&input, &out, &["--max-reject-ratio", "0.1"])
         .assert()
         .success();
     assert_eq!(date_folders(&out).len(), 1);
@@ -374,25 +362,11 @@ fn exit_codes() {
     }
     // 1: failed, e.g. the output folder is a file.
     let file = scratch.write("not-a-folder", "x");
-    let assert = zhijian()
-        .args(["run", "--input"])
-        .arg(fixture("messages.jsonl"))
-        .arg("--rules")
-        .arg(fixture("rules"))
-        .arg("--out")
-        .arg(&file)
-        .assert()
-        .code(1);
+    let assert = run_on(&fixture("messages.jsonl"), &file, &[]).assert().code(1);
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
     assert!(stderr.contains("not-a-folder"), "{stderr}");
     // 3: too many rejects.
-    zhijian()
-        .args(["run", "--input"])
-        .arg(broken_export(&scratch))
-        .arg("--rules")
-        .arg(fixture("rules"))
-        .arg("--out")
-        .arg(scratch.path("out3"))
+    run_on(&broken_export(&scratch), &scratch.path("out3"), &[])
         .assert()
         .code(3);
 }
@@ -452,13 +426,7 @@ fn logs_are_plain_timestamped_lines_without_a_terminal_and_quiet_is_silent() {
         stdout.contains("published 1 date folder(s)") && stdout.contains("violations (critical 1"),
         "{stdout}"
     );
-    let quiet = zhijian()
-        .args(["run", "--quiet", "--input"])
-        .arg(fixture("messages.jsonl"))
-        .arg("--rules")
-        .arg(fixture("rules"))
-        .arg("--out")
-        .arg(scratch.path("b"))
+    let quiet = run_on(&fixture("messages.jsonl"), &scratch.path("b"), &["--quiet"])
         .output()
         .expect("runs");
     assert!(quiet.status.success());
