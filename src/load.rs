@@ -129,7 +129,7 @@ pub async fn load_files(
 
 /// Drops messages that cannot belong to a session of `range`: the time predicate
 /// for inputs that are not in `date=` folders.
-fn keep_window(raw: Vec<RecordBatch>, range: DateRange) -> Result<Vec<RecordBatch>> {
+pub fn keep_window(raw: Vec<RecordBatch>, range: DateRange) -> Result<Vec<RecordBatch>> {
     let ts_idx = CANONICAL_NAMES
         .iter()
         .position(|n| *n == "ts")

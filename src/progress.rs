@@ -55,6 +55,14 @@ impl<R: Read> Read for CountingReader<'_, R> {
     }
 }
 
+/// With `ZHIJIAN_TIMINGS=1`, prints how long `label` took since `since` (for
+/// profiling a run stage by stage; silent otherwise).
+pub fn timing(label: &str, since: std::time::Instant) {
+    if std::env::var_os("ZHIJIAN_TIMINGS").is_some() {
+        eprintln!("zhijian: timings: {label} {:.3} s", since.elapsed().as_secs_f64());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicU64, Ordering};

@@ -48,6 +48,10 @@ pub struct RunArgs {
     /// Refuse to publish when more than this share of the records is rejected.
     #[arg(long, value_name = "RATIO", default_value_t = 0.01)]
     max_reject_ratio: f64,
+    /// Memory to stay within, like 2GB or 1500MB (default: a quarter of the
+    /// machine's memory, at most 2 GB). Shops are processed a few at a time to fit.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    memory_limit: Option<u64>,
     /// No progress and no summary; errors only.
     #[arg(long, short)]
     quiet: bool,
@@ -78,6 +82,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         dates,
         zones,
         max_reject_ratio: args.max_reject_ratio,
+        memory_limit: args.memory_limit.unwrap_or_else(nightly::default_memory_limit),
     };
     let progress = super::progress::for_stderr(args.quiet);
     let report = super::runtime()?.block_on(async {
@@ -88,6 +93,29 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         print_summary(&report);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `2GB`, `1.5G`, `500MB`, `2GiB`, or bytes.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let lower = text.trim().to_ascii_lowercase();
+    let split = lower
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(lower.len());
+    let (number, unit) = lower.split_at(split);
+    let scale: u64 = match unit.trim() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return Err(format!("{text:?}: give a size like 2GB or 1500MB")),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?}: give a size like 2GB or 1500MB"))?;
+    if value <= 0.0 {
+        return Err(format!("{text:?}: the limit must be above zero"));
+    }
+    Ok((value * scale as f64) as u64)
 }
 
 fn parse_date(text: &str, today: NaiveDate) -> Result<NaiveDate, Error> {
@@ -138,6 +166,12 @@ fn print_summary(report: &RunReport) {
         severities.join(", "),
         report.elapsed.as_secs_f64()
     );
+    if report.units > 1 {
+        println!(
+            "  worked in {} units of shops to stay within the memory limit",
+            report.units
+        );
+    }
     for date in &report.missing_dates {
         println!("  no sessions dated {date}: nothing published for it");
     }
@@ -146,6 +180,15 @@ fn print_summary(report: &RunReport) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("2GB"), Ok(2 << 30));
+        assert_eq!(parse_size("1.5g"), Ok(3 << 29));
+        assert_eq!(parse_size("500MB"), Ok(500 << 20));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("lots").is_err() && parse_size("0GB").is_err());
+    }
 
     #[test]
     fn relative_dates() {

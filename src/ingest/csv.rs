@@ -16,6 +16,19 @@ use crate::timezone::TimeZones;
 const FIELDS: [&str; 10] = crate::schema::CANONICAL_NAMES;
 
 pub fn read(file_idx: usize, file: &InputFile, zones: &TimeZones) -> Result<Vec<Chunk>> {
+    let mut chunks = Vec::new();
+    read_into(file_idx, file, zones, &mut |chunk| chunks.push(chunk))?;
+    Ok(chunks)
+}
+
+/// Like [`read`], handing each chunk to `sink` as it is made, so a large file is
+/// never held whole.
+pub fn read_into(
+    file_idx: usize,
+    file: &InputFile,
+    zones: &TimeZones,
+    sink: &mut dyn FnMut(Chunk),
+) -> Result<()> {
     let name = file.path.display().to_string();
     let handle = std::fs::File::open(&file.path).map_err(|e| Error::io(&file.path, e))?;
     let mut source: Box<dyn Read> = match file.format {
@@ -46,7 +59,7 @@ pub fn read(file_idx: usize, file: &InputFile, zones: &TimeZones) -> Result<Vec<
         }
     };
     if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
-        return Ok(Vec::new());
+        return Ok(());
     }
     // Position of each canonical field in the header, matched case-insensitively.
     let columns: Vec<Option<usize>> = FIELDS
@@ -58,7 +71,7 @@ pub fn read(file_idx: usize, file: &InputFile, zones: &TimeZones) -> Result<Vec<
         })
         .collect();
 
-    let mut chunks = Vec::new();
+    let mut made = 0u64;
     let mut builder = RawBatchBuilder::with_capacity(BATCH_ROWS, BATCH_ROWS * 64);
     let mut rejects = Vec::new();
     let mut records = 0u64;
@@ -99,24 +112,25 @@ pub fn read(file_idx: usize, file: &InputFile, zones: &TimeZones) -> Result<Vec<
                 &mut builder,
                 RawBatchBuilder::with_capacity(BATCH_ROWS, BATCH_ROWS * 64),
             );
-            chunks.push(Chunk::data(
+            sink(Chunk::data(
                 file_idx,
-                chunks.len() as u64,
+                made,
                 full.finish(),
                 std::mem::take(&mut rejects),
                 std::mem::take(&mut records),
             ));
+            made += 1;
         }
     }
     let batch = (!builder.is_empty()).then(|| builder.finish());
-    chunks.push(Chunk {
+    sink(Chunk {
         file_idx,
-        chunk_idx: chunks.len() as u64,
+        chunk_idx: made,
         batch,
         rejects,
         records,
     });
-    Ok(chunks)
+    Ok(())
 }
 
 fn read_up_to(source: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {

@@ -29,17 +29,19 @@ struct Block {
     bytes: Vec<u8>,
 }
 
-/// Reads every JSONL file of `files` (indices into the run's file list).
+/// Reads every JSONL file of `files` (indices into the run's file list), handing
+/// each parsed chunk to `consumer` as soon as it is ready (from worker threads,
+/// in no particular order: chunks carry their file and position).
 pub fn read_all(
     files: &[(usize, &InputFile)],
     zones: &TimeZones,
     workers: usize,
     progress: &dyn Progress,
-) -> Result<Vec<Chunk>> {
+    consumer: &(dyn Fn(Chunk) + Sync),
+) -> Result<()> {
     let (block_tx, block_rx) = mpsc::sync_channel::<Block>(workers * 2);
     let block_rx = Mutex::new(block_rx);
-    let results = Mutex::new(Vec::new());
-    let reader_error = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         for _ in 0..workers.max(1) {
             scope.spawn(|| {
                 loop {
@@ -50,10 +52,7 @@ pub fn read_all(
                         .find(|(idx, _)| *idx == block.file_idx)
                         .map(|(_, f)| f.path.display().to_string())
                         .unwrap_or_default();
-                    let chunk = parse_block(&name, &block, zones);
-                    if let Ok(mut all) = results.lock() {
-                        all.push(chunk);
-                    }
+                    consumer(parse_block(&name, &block, zones));
                 }
             });
         }
@@ -62,15 +61,9 @@ pub fn read_all(
             .iter()
             .try_for_each(|(idx, file)| cut_file(*idx, file, &block_tx, &mut extra, progress));
         drop(block_tx);
-        if let Ok(mut all) = results.lock() {
-            all.extend(extra);
-        }
+        extra.into_iter().for_each(consumer);
         outcome
-    });
-    reader_error?;
-    let mut chunks = results.into_inner().unwrap_or_default();
-    chunks.sort_by_key(|c| (c.file_idx, c.chunk_idx));
-    Ok(chunks)
+    })
 }
 
 /// Cuts one file into blocks of whole lines. Problems of the file itself (an

@@ -10,9 +10,12 @@ pub mod parquet;
 pub mod record;
 pub mod rejects;
 pub mod scalar;
+pub mod spill;
 pub mod timestamp;
 
 use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use datafusion::arrow::array::RecordBatch;
 
@@ -96,44 +99,102 @@ pub fn read_files_reporting(
     workers: usize,
     progress: &dyn Progress,
 ) -> Result<Ingested> {
+    let parts: Mutex<Vec<(usize, u64, RecordBatch)>> = Mutex::new(Vec::new());
+    let report = read_files_streaming(files, zones, workers, progress, &|file_idx, chunk_idx, batch| {
+        lock(&parts).push((file_idx, chunk_idx, batch));
+        Ok(())
+    })?;
+    let mut parts = parts
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    parts.sort_by_key(|(file_idx, chunk_idx, _)| (*file_idx, *chunk_idx));
+    Ok(Ingested {
+        batches: parts.into_iter().map(|(_, _, batch)| batch).collect(),
+        files: report.files,
+        rejects: report.rejects,
+        records_read: report.records_read,
+        records_per_file: report.records_per_file,
+        empty_files: report.empty_files,
+    })
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Where accepted rows go as they are parsed: `(file index, chunk index, batch)`,
+/// called from several threads in no particular order.
+pub type RowSink<'a> = dyn Fn(usize, u64, RecordBatch) -> Result<()> + Sync + 'a;
+
+/// Reads `files`, handing the accepted rows to `sink` as they come; returns the
+/// rest of the report (rejects in input order, record counts).
+pub fn read_files_streaming(
+    files: Vec<InputFile>,
+    zones: &TimeZones,
+    workers: usize,
+    progress: &dyn Progress,
+    sink: &RowSink,
+) -> Result<IngestReport> {
+    let records_per_file: Vec<AtomicU64> = files.iter().map(|_| AtomicU64::new(0)).collect();
+    let rejects: Mutex<Vec<(usize, u64, Vec<Reject>)>> = Mutex::new(Vec::new());
+    let failure: Mutex<Option<crate::Error>> = Mutex::new(None);
+    let consume = |chunk: Chunk| {
+        records_per_file[chunk.file_idx].fetch_add(chunk.records, Ordering::Relaxed);
+        if !chunk.rejects.is_empty() {
+            lock(&rejects).push((chunk.file_idx, chunk.chunk_idx, chunk.rejects));
+        }
+        if let Some(batch) = chunk.batch
+            && let Err(e) = sink(chunk.file_idx, chunk.chunk_idx, batch)
+        {
+            lock(&failure).get_or_insert(e);
+        }
+    };
     let jsonl: Vec<(usize, &InputFile)> = files
         .iter()
         .enumerate()
         .filter(|(_, f)| matches!(f.format, Format::Jsonl { .. }))
         .collect();
-    let mut chunks = jsonl::read_all(&jsonl, zones, workers, progress)?;
+    jsonl::read_all(&jsonl, zones, workers, progress, &consume)?;
     for (idx, file) in files.iter().enumerate() {
+        let mut sink_one = |chunk| consume(chunk);
         match file.format {
-            Format::Csv { .. } => chunks.extend(csv::read(idx, file, zones)?),
-            Format::Parquet => chunks.extend(parquet::read(idx, file, zones)?),
+            Format::Csv { .. } => csv::read_into(idx, file, zones, &mut sink_one)?,
+            Format::Parquet => parquet::read_into(idx, file, zones, &mut sink_one)?,
             Format::Jsonl { .. } => continue,
         }
         progress.advance(file.size);
     }
-    chunks.sort_by_key(|c| (c.file_idx, c.chunk_idx));
-
-    let mut records_per_file = vec![0u64; files.len()];
-    let mut batches = Vec::new();
-    let mut rejects = Vec::new();
-    for chunk in chunks {
-        records_per_file[chunk.file_idx] += chunk.records;
-        batches.extend(chunk.batch);
-        rejects.extend(chunk.rejects);
+    if let Some(e) = lock(&failure).take() {
+        return Err(e);
     }
+    let mut rejects = rejects
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    rejects.sort_by_key(|(file_idx, chunk_idx, _)| (*file_idx, *chunk_idx));
+    let records_per_file: Vec<u64> = records_per_file.into_iter().map(AtomicU64::into_inner).collect();
     let empty_files = files
         .iter()
         .zip(&records_per_file)
         .filter(|(_, n)| **n == 0)
         .map(|(f, _)| f.path.clone())
         .collect();
-    Ok(Ingested {
+    Ok(IngestReport {
         records_read: records_per_file.iter().sum(),
         records_per_file,
         files,
-        batches,
-        rejects,
+        rejects: rejects.into_iter().flat_map(|(_, _, r)| r).collect(),
         empty_files,
     })
+}
+
+/// What reading produced besides the rows.
+#[derive(Debug)]
+pub struct IngestReport {
+    pub files: Vec<InputFile>,
+    pub rejects: Vec<Reject>,
+    pub records_read: u64,
+    pub records_per_file: Vec<u64>,
+    pub empty_files: Vec<PathBuf>,
 }
 
 /// Discovers and reads `inputs`.

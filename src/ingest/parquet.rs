@@ -98,6 +98,19 @@ impl Column {
 }
 
 pub fn read(file_idx: usize, file: &InputFile, zones: &TimeZones) -> Result<Vec<Chunk>> {
+    let mut chunks = Vec::new();
+    read_into(file_idx, file, zones, &mut |chunk| chunks.push(chunk))?;
+    Ok(chunks)
+}
+
+/// Like [`read`], handing each chunk to `sink` as it is made, so a large file is
+/// never held whole.
+pub fn read_into(
+    file_idx: usize,
+    file: &InputFile,
+    zones: &TimeZones,
+    sink: &mut dyn FnMut(Chunk),
+) -> Result<()> {
     let name = file.path.display().to_string();
     let handle = std::fs::File::open(&file.path).map_err(|e| Error::io(&file.path, e))?;
     let unreadable = |e: &dyn std::fmt::Display| Error::Input {
@@ -109,21 +122,20 @@ pub fn read(file_idx: usize, file: &InputFile, zones: &TimeZones) -> Result<Vec<
         .with_batch_size(BATCH_ROWS)
         .build()
         .map_err(|e| unreadable(&e))?;
-    let mut chunks = Vec::new();
     let mut first_row = 1u64;
-    for batch in reader {
+    for (chunk_idx, batch) in reader.enumerate() {
         let batch = batch.map_err(|e| unreadable(&e))?;
-        chunks.push(convert_batch(
+        sink(convert_batch(
             &name,
             file_idx,
-            chunks.len() as u64,
+            chunk_idx as u64,
             first_row,
             &batch,
             zones,
         )?);
         first_row += batch.num_rows() as u64;
     }
-    Ok(chunks)
+    Ok(())
 }
 
 fn convert_batch(

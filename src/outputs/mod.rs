@@ -10,7 +10,7 @@ pub mod publish;
 pub mod writers;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -86,7 +86,7 @@ pub fn tables() -> Vec<Table> {
             name: "inquiries",
             schema: INQUIRIES.clone(),
             select: "SELECT session_date AS date, shop, customer_id, agent_id, min(opened_at) AS first_opened_at, \
-                     count(*) AS rounds, array_agg(closed_at ORDER BY closed_at) AS closed_at \
+                     count(*) AS rounds, array_sort(array_agg(closed_at)) AS closed_at \
                      FROM rounds WHERE responder_role = 'agent' AND customer_id IS NOT NULL \
                      GROUP BY session_date, shop, customer_id, agent_id"
                 .into(),
@@ -110,30 +110,80 @@ pub struct TableFile {
     pub rows: u64,
 }
 
-/// Writes every table into `folders` (date → staging folder). The views, the
-/// `violations` table and the score tables must be registered in `ctx`.
-pub async fn write_tables(
-    ctx: &SessionContext,
-    folders: &BTreeMap<NaiveDate, PathBuf>,
-) -> Result<BTreeMap<NaiveDate, Vec<TableFile>>> {
-    let dates: Vec<NaiveDate> = folders.keys().copied().collect();
-    let mut written: BTreeMap<NaiveDate, Vec<TableFile>> = BTreeMap::new();
-    for table in tables() {
-        let mut files = TableFiles::create(table.name, table.schema.clone(), folders, table.csv)?;
-        write_query(engine::read_only_sql(ctx, &table.sql(&dates)).await?, &mut files).await?;
-        for (date, rows) in files.finish()? {
-            let entry = written.entry(date).or_default();
-            entry.push(TableFile {
-                file: format!("{}.parquet", table.name),
-                rows,
-            });
-            if table.csv {
-                entry.push(TableFile {
-                    file: format!("{}.csv", table.name),
-                    rows,
-                });
-            }
+/// The date folders a run is building: staging folders opened as dates turn up,
+/// and every table's files in them. Rows come a unit of shops at a time, in shop
+/// order, so each file ends up sorted as [`Table`] says.
+pub struct DateOutputs {
+    out: PathBuf,
+    folders: BTreeMap<NaiveDate, PathBuf>,
+    tables: Vec<(Table, TableFiles)>,
+}
+
+impl DateOutputs {
+    pub fn new(out: &Path) -> Self {
+        Self {
+            out: out.to_path_buf(),
+            folders: BTreeMap::new(),
+            tables: tables()
+                .into_iter()
+                .map(|t| {
+                    let files = TableFiles::new(t.name, t.schema.clone(), t.csv);
+                    (t, files)
+                })
+                .collect(),
         }
     }
-    Ok(written)
+
+    /// Writes the rows of `dates` from the tables registered in `ctx` (the views,
+    /// `violations` and the score tables of one unit of shops).
+    pub async fn write(&mut self, ctx: &SessionContext, dates: &[NaiveDate]) -> Result<()> {
+        if dates.is_empty() {
+            return Ok(());
+        }
+        for date in dates {
+            if !self.folders.contains_key(date) {
+                let staging = publish::fresh_staging(&self.out.join(date_folder(*date)))?;
+                for (_, files) in &mut self.tables {
+                    files.open_date(*date, &staging)?;
+                }
+                self.folders.insert(*date, staging);
+            }
+        }
+        for (table, files) in &mut self.tables {
+            let started = std::time::Instant::now();
+            write_query(engine::read_only_sql(ctx, &table.sql(dates)).await?, files).await?;
+            files.flush()?;
+            crate::progress::timing(&format!("table {}", table.name), started);
+        }
+        Ok(())
+    }
+
+    pub fn folders(&self) -> &BTreeMap<NaiveDate, PathBuf> {
+        &self.folders
+    }
+
+    /// Closes every file: the staging folder of each date and what it holds.
+    pub fn finish(self) -> Result<BTreeMap<NaiveDate, (PathBuf, Vec<TableFile>)>> {
+        let mut done: BTreeMap<NaiveDate, (PathBuf, Vec<TableFile>)> = self
+            .folders
+            .iter()
+            .map(|(date, folder)| (*date, (folder.clone(), Vec::new())))
+            .collect();
+        for (table, files) in self.tables {
+            for (date, rows) in files.finish()? {
+                let entry = &mut done.get_mut(&date).expect("opened with its folder").1;
+                entry.push(TableFile {
+                    file: format!("{}.parquet", table.name),
+                    rows,
+                });
+                if table.csv {
+                    entry.push(TableFile {
+                        file: format!("{}.csv", table.name),
+                        rows,
+                    });
+                }
+            }
+        }
+        Ok(done)
+    }
 }

@@ -29,6 +29,8 @@ pub fn days_of(date: NaiveDate) -> i32 {
 
 /// One table, one file per date folder: Parquet, optionally a CSV copy for people.
 pub struct TableFiles {
+    name: String,
+    csv: bool,
     schema: SchemaRef,
     per_date: BTreeMap<i32, DateFiles>,
 }
@@ -54,41 +56,43 @@ fn create(path: &Path) -> Result<BufWriter<File>> {
 }
 
 impl TableFiles {
-    /// Opens `NAME.parquet` (and `NAME.csv` when `csv`) in each folder of `folders`.
-    pub fn create(
-        name: &str,
-        schema: SchemaRef,
-        folders: &BTreeMap<NaiveDate, PathBuf>,
-        csv: bool,
-    ) -> Result<Self> {
-        let mut per_date = BTreeMap::new();
-        for (date, folder) in folders {
-            let parquet = ArrowWriter::try_new(
-                create(&folder.join(format!("{name}.parquet")))?,
-                schema.clone(),
-                Some(writer_properties()),
-            )?;
-            let csv = if csv {
-                let out = create(&folder.join(format!("{name}.csv")))?;
-                Some(
-                    datafusion::arrow::csv::WriterBuilder::new()
-                        .with_header(true)
-                        .with_null(String::new())
-                        .build(out),
-                )
-            } else {
-                None
-            };
-            per_date.insert(
-                days_of(*date),
-                DateFiles {
-                    parquet,
-                    csv,
-                    rows: 0,
-                },
-            );
+    /// A table without date folders yet (see [`TableFiles::open_date`]).
+    pub fn new(name: &str, schema: SchemaRef, csv: bool) -> Self {
+        Self {
+            name: name.to_string(),
+            csv,
+            schema,
+            per_date: BTreeMap::new(),
         }
-        Ok(Self { schema, per_date })
+    }
+
+    /// Opens `NAME.parquet` (and `NAME.csv` when `csv`) in the folder of `date`.
+    pub fn open_date(&mut self, date: NaiveDate, folder: &Path) -> Result<()> {
+        let parquet = ArrowWriter::try_new(
+            create(&folder.join(format!("{}.parquet", self.name)))?,
+            self.schema.clone(),
+            Some(writer_properties()),
+        )?;
+        let csv = if self.csv {
+            let out = create(&folder.join(format!("{}.csv", self.name)))?;
+            Some(
+                datafusion::arrow::csv::WriterBuilder::new()
+                    .with_header(true)
+                    .with_null(String::new())
+                    .build(out),
+            )
+        } else {
+            None
+        };
+        self.per_date.insert(
+            days_of(date),
+            DateFiles {
+                parquet,
+                csv,
+                rows: 0,
+            },
+        );
+        Ok(())
     }
 
     /// Writes a batch whose first column is the date, sorted; rows of dates
@@ -112,6 +116,15 @@ impl TableFiles {
                 files.rows += slice.num_rows() as u64;
             }
             start = end;
+        }
+        Ok(())
+    }
+
+    /// Ends the current row group of every file, so that rows buffered for later
+    /// dates do not pile up while the run goes on with other shops.
+    pub fn flush(&mut self) -> Result<()> {
+        for files in self.per_date.values_mut() {
+            files.parquet.flush()?;
         }
         Ok(())
     }

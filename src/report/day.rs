@@ -75,12 +75,15 @@ async fn rows(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
     Ok(engine::query(ctx, sql).await?.1)
 }
 
-/// The page for `date`; `previous` holds the figures of the day before, when known.
+/// The page for `date` from its published tables registered in `ctx` (`scorecards`,
+/// `violations`, `rounds`) and its lowest conversations; `previous` holds the
+/// figures of the day before, when known.
 pub async fn render(
     ctx: &SessionContext,
     date: NaiveDate,
     today: &Counts,
     previous: Option<&Counts>,
+    lowest: &[Lowest],
 ) -> Result<String> {
     let day = format!("DATE '{date}'");
     let mut body = String::new();
@@ -95,7 +98,7 @@ pub async fn render(
     rule_hits(ctx, &day, &mut body).await?;
     latencies(ctx, &day, &mut body).await?;
     body.push_str("</div>\n");
-    lowest_conversations(ctx, &day, &mut body).await?;
+    lowest_conversations(lowest, &mut body);
     Ok(page(&format!("质检日报 {date}"), &body))
 }
 
@@ -291,7 +294,7 @@ async fn latencies(ctx: &SessionContext, day: &str, body: &mut String) -> Result
         ctx,
         &format!(
             "SELECT shop, agent_id, array_agg(latency_s) AS latencies FROM rounds \
-             WHERE session_date = {day} AND responder_role = 'agent' GROUP BY shop, agent_id ORDER BY shop, agent_id"
+             WHERE date = {day} AND responder_role = 'agent' GROUP BY shop, agent_id ORDER BY shop, agent_id"
         ),
     )
     .await?;
@@ -348,15 +351,47 @@ async fn latencies(ctx: &SessionContext, day: &str, body: &mut String) -> Result
 /// A transcript line: (msg_id, who and when, masked text).
 type Line = (String, String, String);
 
-struct Lowest {
-    shop: String,
-    session_id: String,
-    agent_id: String,
-    score: Option<f64>,
-    critical: bool,
+/// One of the lowest-scoring conversations of a day, with what the page shows of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lowest {
+    pub shop: String,
+    pub session_id: String,
+    pub agent_id: String,
+    pub score: Option<f64>,
+    pub critical: bool,
+    /// The session's violations, as list items (escaped HTML).
+    hits: Vec<String>,
+    transcript: Vec<Line>,
+    /// Messages of this agent's violations: highlighted.
+    marked: BTreeSet<String>,
 }
 
-async fn lowest_conversations(ctx: &SessionContext, day: &str, body: &mut String) -> Result<()> {
+impl Lowest {
+    fn key(&self) -> (f64, &str, &str, &str) {
+        (
+            self.score.unwrap_or(f64::INFINITY),
+            &self.shop,
+            &self.session_id,
+            &self.agent_id,
+        )
+    }
+}
+
+/// Keeps the ten lowest of `kept` and `more` (ties by shop, session and agent).
+pub fn keep_lowest(kept: &mut Vec<Lowest>, more: Vec<Lowest>) {
+    kept.extend(more);
+    kept.sort_by(|a, b| {
+        let (x, y) = (a.key(), b.key());
+        x.0.total_cmp(&y.0)
+            .then_with(|| (x.1, x.2, x.3).cmp(&(y.1, y.2, y.3)))
+    });
+    kept.truncate(LOWEST);
+}
+
+/// The lowest-scoring conversations of `date` among those registered in `ctx`
+/// (the views, `violations` and `conversation_scores` of a unit of the run).
+pub async fn lowest(ctx: &SessionContext, date: NaiveDate) -> Result<Vec<Lowest>> {
+    let day = format!("DATE '{date}'");
     let batches = rows(
         ctx,
         &format!(
@@ -381,13 +416,14 @@ async fn lowest_conversations(ctx: &SessionContext, day: &str, body: &mut String
                 agent_id: agent.text(row),
                 score: score.float(row),
                 critical: critical.text(row) == "true",
+                hits: Vec::new(),
+                transcript: Vec::new(),
+                marked: BTreeSet::new(),
             });
         }
     }
-    body.push_str("<h2>得分最低的会话 The ten lowest-scoring conversations</h2>\n");
     if lowest.is_empty() {
-        body.push_str("<p class=\"note\">No conversations with an agent this day.</p>\n");
-        return Ok(());
+        return Ok(lowest);
     }
     let keys: Vec<String> = lowest
         .iter()
@@ -399,7 +435,7 @@ async fn lowest_conversations(ctx: &SessionContext, day: &str, body: &mut String
         &format!(
             "SELECT v.shop, v.session_id, v.agent_id, v.rule_name, v.severity, v.deduct, v.bonus, v.detail, v.msg_id, v.msg_ids \
              FROM violations v JOIN (VALUES {in_list}) AS k(shop, session_id) ON k.shop = v.shop AND k.session_id = v.session_id \
-             ORDER BY v.shop, v.session_id, v.ts, v.msg_id"
+             ORDER BY v.shop, v.session_id, v.ts, v.msg_id, v.rule_id, v.agent_id, v.detail"
         ),
     )
     .await?;
@@ -464,9 +500,10 @@ async fn lowest_conversations(ctx: &SessionContext, day: &str, body: &mut String
             c("text"),
         );
         for row in 0..b.num_rows() {
+            let clock = time.text(row).get(..8).unwrap_or("").to_string();
             let who = match role.text(row).as_str() {
-                "agent" => format!("{} {}", time.text(row).get(..8).unwrap_or(""), agent.text(row)),
-                other => format!("{} {other}", time.text(row).get(..8).unwrap_or("")),
+                "agent" => format!("{clock} {}", agent.text(row)),
+                other => format!("{clock} {other}"),
             };
             transcripts
                 .entry((shop.text(row), session.text(row)))
@@ -474,12 +511,24 @@ async fn lowest_conversations(ctx: &SessionContext, day: &str, body: &mut String
                 .push((msg.text(row), who, text.text(row)));
         }
     }
-    for l in &lowest {
+    for l in &mut lowest {
         let key = (l.shop.clone(), l.session_id.clone());
-        let marked = evidence
-            .get(&(l.shop.clone(), l.session_id.clone(), l.agent_id.clone()))
-            .cloned()
+        l.hits = hits.remove(&key).unwrap_or_default();
+        l.transcript = transcripts.remove(&key).unwrap_or_default();
+        l.marked = evidence
+            .remove(&(l.shop.clone(), l.session_id.clone(), l.agent_id.clone()))
             .unwrap_or_default();
+    }
+    Ok(lowest)
+}
+
+fn lowest_conversations(lowest: &[Lowest], body: &mut String) {
+    body.push_str("<h2>得分最低的会话 The ten lowest-scoring conversations</h2>\n");
+    if lowest.is_empty() {
+        body.push_str("<p class=\"note\">No conversations with an agent this day.</p>\n");
+        return;
+    }
+    for l in lowest {
         let _ = writeln!(
             body,
             "<div class=\"conversation\"><h3>{} · {} · {} · score {}{}</h3>\n<ul>{}</ul>",
@@ -492,20 +541,20 @@ async fn lowest_conversations(ctx: &SessionContext, day: &str, body: &mut String
             } else {
                 ""
             },
-            hits.get(&key).map(|h| h.join("")).unwrap_or_default()
+            l.hits.join("")
         );
-        let messages = transcripts.get(&key).cloned().unwrap_or_default();
-        let anchors: Vec<usize> = messages
+        let anchors: Vec<usize> = l
+            .transcript
             .iter()
             .enumerate()
-            .filter(|(_, (id, _, _))| marked.contains(id))
+            .filter(|(_, (id, _, _))| l.marked.contains(id))
             .map(|(i, _)| i)
             .collect();
         let near =
-            |i: usize| messages.len() <= WHOLE_TRANSCRIPT || anchors.iter().any(|a| a.abs_diff(i) <= 2);
+            |i: usize| l.transcript.len() <= WHOLE_TRANSCRIPT || anchors.iter().any(|a| a.abs_diff(i) <= 2);
         body.push_str("<ol class=\"transcript\">");
         let mut skipped = false;
-        for (i, (id, who, text)) in messages.iter().enumerate() {
+        for (i, (id, who, text)) in l.transcript.iter().enumerate() {
             if !near(i) {
                 skipped = true;
                 continue;
@@ -514,7 +563,7 @@ async fn lowest_conversations(ctx: &SessionContext, day: &str, body: &mut String
                 body.push_str("<li class=\"note\">…</li>");
                 skipped = false;
             }
-            let class = if marked.contains(id) {
+            let class = if l.marked.contains(id) {
                 " class=\"evidence\""
             } else {
                 ""
@@ -531,5 +580,4 @@ async fn lowest_conversations(ctx: &SessionContext, day: &str, body: &mut String
         }
         body.push_str("</ol></div>\n");
     }
-    Ok(())
 }

@@ -406,7 +406,7 @@ fn logs_are_plain_timestamped_lines_without_a_terminal_and_quiet_is_silent() {
     let assert = run_fixture(&scratch.path("a")).success();
     let output = assert.get_output();
     let stderr = String::from_utf8_lossy(&output.stderr).to_string();
-    for stage in ["read:", "views:", "rules:", "write:"] {
+    for stage in ["read:", "rules:", "write:"] {
         let line = stderr
             .lines()
             .find(|l| l.contains(stage))
@@ -565,4 +565,81 @@ fn the_ingested_dataset_gives_the_same_scorecards_and_a_date_reads_its_neighbour
         })
         .collect();
     assert_eq!(read, ["date=2026-11-12", "date=2026-11-13", "date=2026-11-14"]);
+}
+
+/// A run cut into units of a few shops (a small `--memory-limit`) spills the rows
+/// to disk and reads them back unit by unit, and publishes the same rows, CSV
+/// and report as a run that holds everything at once.
+#[test]
+fn a_run_in_units_of_shops_publishes_what_one_pass_does() {
+    let scratch = Scratch::new();
+    let input = scratch.path("in");
+    zhijian()
+        .args([
+            "gen",
+            "--shops",
+            "5",
+            "--days",
+            "2",
+            "--sessions-per-day",
+            "40",
+            "--seed",
+            "11",
+            "--out",
+        ])
+        .arg(&input)
+        .assert()
+        .success();
+    let (whole, units) = (scratch.path("whole"), scratch.path("units"));
+    in_repo()
+        .args(["run", "--quiet", "--input"])
+        .arg(&input)
+        .arg("--out")
+        .arg(&whole)
+        .assert()
+        .success();
+    let assert = in_repo()
+        .args(["run", "--memory-limit", "1MB", "--input"])
+        .arg(&input)
+        .arg("--out")
+        .arg(&units)
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    assert!(stdout.contains("units of shops"), "{stdout}");
+    let dates = date_folders(&whole);
+    assert_eq!(dates, date_folders(&units));
+    for date in &dates {
+        for file in ["scorecards.csv", "rejects.jsonl", "report.html"] {
+            let text = |out: &Path| std::fs::read_to_string(out.join(date).join(file)).expect("text file");
+            let (a, b) = (text(&whole), text(&units));
+            let first_difference = a.lines().zip(b.lines()).find(|(x, y)| x != y);
+            assert!(a == b, "{date}/{file} differs: {first_difference:?}");
+        }
+        for table in ["violations", "rounds", "scorecards", "rule_hits", "inquiries"] {
+            let rows = |out: &Path| {
+                let path = out.join(date).join(format!("{table}.parquet"));
+                let batches = read_parquet(&path);
+                let mut text = Vec::new();
+                {
+                    let mut writer = datafusion::arrow::csv::WriterBuilder::new().build(&mut text);
+                    for b in &batches {
+                        let plain: Vec<usize> = (0..b.num_columns())
+                            .filter(|i| !matches!(b.schema().field(*i).data_type(), DataType::List(_)))
+                            .collect();
+                        writer.write(&b.project(&plain).expect("columns")).expect("csv");
+                    }
+                }
+                text
+            };
+            assert_eq!(rows(&whole), rows(&units), "{date}/{table}.parquet rows");
+        }
+        assert_complete(&units.join(date));
+    }
+    let leftovers: Vec<String> = std::fs::read_dir(&units)
+        .expect("out")
+        .map(|e| e.expect("entry").file_name().into_string().expect("utf-8"))
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "the spill file is removed: {leftovers:?}");
 }
