@@ -60,15 +60,30 @@ impl ShopBatches {
         self.shops.values().map(|s| s.rows).sum()
     }
 
-    /// Adds a batch of [`RAW`] rows, cut by shop.
-    pub fn add(&mut self, batch: &RecordBatch) -> Result<()> {
-        let shop_col = batch.column(0);
-        let order = sort_to_indices(shop_col, None, None)?;
+    /// Cuts a batch of [`RAW`] rows by shop: the costly part of adding it, which
+    /// needs no lock, so parsing threads do it side by side.
+    pub fn split(batch: &RecordBatch) -> Result<Vec<(String, RecordBatch)>> {
+        let order = sort_to_indices(batch.column(0), None, None)?;
         let sorted = take_record_batch(batch, &order)?;
         let ranges = partition(&[sorted.column(0).clone()])?.ranges();
-        for range in ranges {
-            let slice = sorted.slice(range.start, range.end - range.start);
-            let shop = slice.column(0).as_string::<i32>().value(0).to_string();
+        Ok(ranges
+            .into_iter()
+            .map(|range| {
+                let slice = sorted.slice(range.start, range.end - range.start);
+                let shop = slice.column(0).as_string::<i32>().value(0).to_string();
+                (shop, slice)
+            })
+            .collect())
+    }
+
+    /// Adds a batch of [`RAW`] rows, cut by shop.
+    pub fn add(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.add_split(Self::split(batch)?)
+    }
+
+    /// Adds the slices [`ShopBatches::split`] made.
+    pub fn add_split(&mut self, slices: Vec<(String, RecordBatch)>) -> Result<()> {
+        for (shop, slice) in slices {
             let rows = slice.num_rows() as u64;
             let slot = if self.writer.is_some() {
                 Slot::Disk(self.write(&slice)?)

@@ -141,12 +141,15 @@ pub async fn run(options: &RunOptions, pack: &RulePack, progress: &dyn Progress)
     // Read every input, sorting the rows by shop.
     let per_unit = unit_messages(options.memory_limit);
     let spill_path = out.join(format!(".spill.tmp-{}", std::process::id()));
-    let shops = Mutex::new(ShopBatches::new(spill_path.clone(), per_unit));
+    // Raw rows take about a quarter of what working on them does: up to two units'
+    // worth stay in memory (freed as units are taken), beyond that they go to disk.
+    let shops = Mutex::new(ShopBatches::new(spill_path.clone(), 2 * per_unit));
     let _spill_cleanup = RemoveOnDrop(spill_path);
     progress.begin("read", Some(files.iter().map(|f| f.size).sum()), Unit::Bytes);
     let workers = engine::default_partitions();
     let ingested = ingest::read_files_streaming(files, &options.zones, workers, progress, &|_, _, batch| {
-        shops.lock().unwrap_or_else(|p| p.into_inner()).add(&batch)
+        let slices = ShopBatches::split(&batch)?;
+        shops.lock().unwrap_or_else(|p| p.into_inner()).add_split(slices)
     })?;
     let mut shops = shops.into_inner().unwrap_or_else(|p| p.into_inner());
     progress.end(&format!(
