@@ -15,14 +15,8 @@ use crate::timezone::TimeZones;
 
 const FIELDS: [&str; 10] = crate::schema::CANONICAL_NAMES;
 
-pub fn read(file_idx: usize, file: &InputFile, zones: &TimeZones) -> Result<Vec<Chunk>> {
-    let mut chunks = Vec::new();
-    read_into(file_idx, file, zones, &mut |chunk| chunks.push(chunk))?;
-    Ok(chunks)
-}
-
-/// Like [`read`], handing each chunk to `sink` as it is made, so a large file is
-/// never held whole.
+/// Reads a CSV file with a header, handing each chunk of rows (and its rejects) to
+/// `sink` as it is made, so a large file is never held whole.
 pub fn read_into(
     file_idx: usize,
     file: &InputFile,

@@ -97,14 +97,8 @@ impl Column {
     }
 }
 
-pub fn read(file_idx: usize, file: &InputFile, zones: &TimeZones) -> Result<Vec<Chunk>> {
-    let mut chunks = Vec::new();
-    read_into(file_idx, file, zones, &mut |chunk| chunks.push(chunk))?;
-    Ok(chunks)
-}
-
-/// Like [`read`], handing each chunk to `sink` as it is made, so a large file is
-/// never held whole.
+/// Reads a Parquet file of canonical columns, handing each batch's chunk (rows and
+/// rejects) to `sink` as it is made, so a large file is never held whole.
 pub fn read_into(
     file_idx: usize,
     file: &InputFile,
@@ -268,7 +262,8 @@ mod tests {
             size: 0,
             partition_date: None,
         };
-        let chunks = read(0, &file, &TimeZones::default()).expect("readable");
+        let mut chunks = Vec::new();
+        read_into(0, &file, &TimeZones::default(), &mut |c| chunks.push(c)).expect("readable");
         let rejects: Vec<_> = chunks.iter().flat_map(|c| c.rejects.clone()).collect();
         assert_eq!(rejects.len(), 1);
         assert_eq!(rejects[0].line, 2);
@@ -304,7 +299,7 @@ mod tests {
             size: 0,
             partition_date: None,
         };
-        let err = read(0, &file, &TimeZones::default())
+        let err = read_into(0, &file, &TimeZones::default(), &mut |_| {})
             .expect_err("not parquet")
             .to_string();
         assert!(

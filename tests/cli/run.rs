@@ -10,7 +10,7 @@ use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::DataType;
 use sha2::{Digest, Sha256};
 
-use crate::util::{Scratch, read_parquet, zhijian, zhijian_in_repo as in_repo};
+use crate::util::{Scratch, generate, read_parquet, zhijian, zhijian_in_repo as in_repo};
 
 const SCORECARD_COLUMNS: &str = "date,shop,agent_id,sessions,agent_msgs,rounds,first_response_avg_s,\
 response_avg_s,response_p90_s,within_30s_rate,within_180s_rate,unanswered,violations,deducted,qa_score,\
@@ -439,27 +439,9 @@ fn logs_are_plain_timestamped_lines_without_a_terminal_and_quiet_is_silent() {
 #[test]
 fn a_killed_run_leaves_old_or_new_complete_folders() {
     let scratch = Scratch::new();
-    let generate = |seed: &str, dir: &Path| {
-        zhijian()
-            .args([
-                "gen",
-                "--shops",
-                "2",
-                "--days",
-                "5",
-                "--sessions-per-day",
-                "150",
-                "--seed",
-                seed,
-                "--out",
-            ])
-            .arg(dir)
-            .assert()
-            .success();
-    };
     let (old_input, new_input) = (scratch.path("old"), scratch.path("new"));
-    generate("1", &old_input);
-    generate("2", &new_input);
+    generate(&old_input, 2, 5, 150, 1);
+    generate(&new_input, 2, 5, 150, 2);
     let out = scratch.path("out");
     let run = |input: &Path| {
         let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("zhijian"));
@@ -512,22 +494,7 @@ fn a_killed_run_leaves_old_or_new_complete_folders() {
 fn the_ingested_dataset_gives_the_same_scorecards_and_a_date_reads_its_neighbours_only() {
     let scratch = Scratch::new();
     let raw = scratch.path("raw");
-    zhijian()
-        .args([
-            "gen",
-            "--shops",
-            "2",
-            "--days",
-            "5",
-            "--sessions-per-day",
-            "20",
-            "--seed",
-            "5",
-            "--out",
-        ])
-        .arg(&raw)
-        .assert()
-        .success();
+    generate(&raw, 2, 5, 20, 5);
     let dataset = scratch.path("dataset");
     zhijian()
         .args(["ingest", "--input"])
@@ -574,22 +541,7 @@ fn the_ingested_dataset_gives_the_same_scorecards_and_a_date_reads_its_neighbour
 fn a_run_in_units_of_shops_publishes_what_one_pass_does() {
     let scratch = Scratch::new();
     let input = scratch.path("in");
-    zhijian()
-        .args([
-            "gen",
-            "--shops",
-            "5",
-            "--days",
-            "2",
-            "--sessions-per-day",
-            "40",
-            "--seed",
-            "11",
-            "--out",
-        ])
-        .arg(&input)
-        .assert()
-        .success();
+    generate(&input, 5, 2, 40, 11);
     let (whole, units) = (scratch.path("whole"), scratch.path("units"));
     in_repo()
         .args(["run", "--quiet", "--input"])

@@ -39,6 +39,22 @@ pub fn zhijian_in_repo() -> Command {
     command
 }
 
+/// `zhijian gen --shops S --days D --sessions-per-day N --seed X --out DIR`, which must succeed.
+pub fn generate(dir: &Path, shops: u32, days: u32, sessions_per_day: u32, seed: u64) {
+    zhijian()
+        .args(["gen", "--shops", &shops.to_string(), "--days", &days.to_string()])
+        .args([
+            "--sessions-per-day",
+            &sessions_per_day.to_string(),
+            "--seed",
+            &seed.to_string(),
+            "--out",
+        ])
+        .arg(dir)
+        .assert()
+        .success();
+}
+
 /// One JSON line of a test transcript in shop `s`: `at` is local Shanghai time on
 /// 2026-11-11 unless it holds a date itself.
 pub fn line(session: &str, msg: &str, at: &str, role: &str, agent: Option<&str>, text: &str) -> String {
