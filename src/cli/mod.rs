@@ -25,8 +25,8 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_REJECTS: u8 = 3;
 
 const AFTER_HELP: &str = "\
-Exit codes: 0 done; 1 failed (nothing published, or a rule test failed); 2 bad command line or rule pack;
-3 too many rejected records (run), nothing published.
+Exit codes: 0 done; 1 failed (nothing published, or a rule test failed);
+2 bad command line or rule pack; 3 too many rejected records (run), nothing published.
 
 Examples:
   zhijian run --input exports/ --date yesterday --out output/
