@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::compute::{partition, sort_to_indices, take_record_batch};
@@ -183,10 +183,6 @@ impl ShopBatches {
             }
         }
         Ok(batches)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 }
 

@@ -158,10 +158,6 @@ impl DateOutputs {
         Ok(())
     }
 
-    pub fn folders(&self) -> &BTreeMap<NaiveDate, PathBuf> {
-        &self.folders
-    }
-
     /// Closes every file: the staging folder of each date and what it holds.
     pub fn finish(self) -> Result<BTreeMap<NaiveDate, (PathBuf, Vec<TableFile>)>> {
         let mut done: BTreeMap<NaiveDate, (PathBuf, Vec<TableFile>)> = self
