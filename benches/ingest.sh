@@ -11,9 +11,7 @@ source "$(dirname "$0")/lib.sh"
 N=${1:-1000000}
 REPEATS=${2:-3}
 machine
-DATA=$(gen_data "$N")
-MSGS=$(wc -l < "$DATA")
-echo "data: $DATA, $MSGS messages, $(du -h "$DATA" | cut -f1)"
+use_data "$N"
 RESULTS="$WORK/ingest-$N.txt"
 rm -f "$RESULTS"
 for _ in $(seq "$REPEATS"); do

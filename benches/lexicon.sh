@@ -12,8 +12,7 @@ source "$(dirname "$0")/lib.sh"
 N=${1:-1000000}
 REPEATS=${2:-3}
 machine
-DATA=$(gen_data "$N")
-MSGS=$(wc -l < "$DATA")
+use_data "$N"
 for SIZE in 200 2000 20000; do
   PACK="$WORK/pack-$SIZE"
   rm -rf "$PACK"

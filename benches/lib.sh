@@ -23,6 +23,13 @@ gen_data() {
   echo "$data"
 }
 
+# use_data N: sets DATA (the file of about N messages) and MSGS (its lines), and says so.
+use_data() {
+  DATA=$(gen_data "$1")
+  MSGS=$(wc -l < "$DATA")
+  echo "N=$1: $DATA, $MSGS messages, $(du -h "$DATA" | cut -f1)"
+}
+
 # measure RESULTS LABEL COMMAND...: appends "LABEL wall_seconds max_rss_kb" to RESULTS.
 measure() {
   local results=$1 label=$2 log="$WORK/time.log"

@@ -21,9 +21,7 @@ SIZES=${*:-1000000 3000000 10000000}
 [ -f "$PEER" ] || { echo "no peer script at $PEER: set PEER=/path/to/duckdb_peer.py" >&2; exit 2; }
 machine
 for N in $SIZES; do
-  DATA=$(gen_data "$N")
-  MSGS=$(wc -l < "$DATA")
-  echo "N=$N: $DATA, $MSGS messages, $(du -h "$DATA" | cut -f1)"
+  use_data "$N"
   RESULTS="$WORK/run-$N.txt"
   rm -f "$RESULTS"
   for _ in $(seq "$REPEATS"); do

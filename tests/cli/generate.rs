@@ -1,27 +1,12 @@
 //! `zhijian gen` through the binary, and the shipped sample read by default.
 
-use crate::util::{Scratch, sql_csv, zhijian};
+use crate::util::{Scratch, gen_command, generate, sql_csv, zhijian};
 
 #[test]
 fn gen_is_deterministic_and_its_output_ingests_cleanly() {
     let scratch = Scratch::new();
     for name in ["a", "b"] {
-        zhijian()
-            .args([
-                "gen",
-                "--shops",
-                "2",
-                "--days",
-                "2",
-                "--sessions-per-day",
-                "20",
-                "--seed",
-                "3",
-                "--out",
-            ])
-            .arg(scratch.path(name))
-            .assert()
-            .success();
+        generate(&scratch.path(name), 2, 2, 20, 3);
     }
     for day in ["date=2026-11-11", "date=2026-11-12"] {
         let a = std::fs::read(scratch.path("a").join(day).join("messages.jsonl")).expect("day a");
@@ -92,19 +77,8 @@ fn the_shipped_sample_is_the_default_input() {
 fn gen_writes_orders_and_metrics_of_its_own_customers_and_agents() {
     let scratch = Scratch::new();
     let (orders, metrics) = (scratch.path("orders.csv"), scratch.path("metrics.csv"));
-    zhijian()
-        .args([
-            "gen",
-            "--shops",
-            "2",
-            "--days",
-            "2",
-            "--sessions-per-day",
-            "40",
-            "--seed",
-            "9",
-            "--out",
-        ])
+    gen_command(2, 2, 40, 9)
+        .arg("--out")
         .arg(scratch.path("logs"))
         .arg("--orders")
         .arg(&orders)

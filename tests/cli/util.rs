@@ -39,17 +39,24 @@ pub fn zhijian_in_repo() -> Command {
     command
 }
 
-/// `zhijian gen --shops S --days D --sessions-per-day N --seed X --out DIR`, which must succeed.
-pub fn generate(dir: &Path, shops: u32, days: u32, sessions_per_day: u32, seed: u64) {
-    zhijian()
+/// `zhijian gen --shops S --days D --sessions-per-day N --seed X`, to add `--out` and more to.
+pub fn gen_command(shops: u32, days: u32, sessions_per_day: u32, seed: u64) -> Command {
+    let mut command = zhijian();
+    command
         .args(["gen", "--shops", &shops.to_string(), "--days", &days.to_string()])
         .args([
             "--sessions-per-day",
             &sessions_per_day.to_string(),
             "--seed",
             &seed.to_string(),
-            "--out",
-        ])
+        ]);
+    command
+}
+
+/// Generates transcripts into `dir` (one `date=` folder per day); must succeed.
+pub fn generate(dir: &Path, shops: u32, days: u32, sessions_per_day: u32, seed: u64) {
+    gen_command(shops, days, sessions_per_day, seed)
+        .arg("--out")
         .arg(dir)
         .assert()
         .success();
