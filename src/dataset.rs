@@ -4,8 +4,7 @@
 
 use std::path::Path;
 
-use datafusion::arrow::array::{AsArray, RecordBatch};
-use datafusion::arrow::datatypes::Date32Type;
+use datafusion::arrow::array::RecordBatch;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
@@ -13,8 +12,13 @@ use datafusion::prelude::SessionContext;
 
 use crate::engine;
 use crate::error::{Error, Result};
-use crate::outputs::publish;
+use crate::ingest::{Reject, rejects};
+use crate::outputs::publisher::Publisher;
 use crate::schema::CANONICAL;
+
+/// The rejects of an ingest, beside the date folders (a leading `_` keeps it out
+/// of a later `--input DATASET`).
+pub const REJECTS_FILE: &str = "_rejects.jsonl";
 
 /// Row groups small enough that a reader can split a file across cores.
 const ROW_GROUP_ROWS: usize = 128 * 1024;
@@ -26,18 +30,25 @@ pub fn writer_properties() -> WriterProperties {
         .build()
 }
 
-/// Writes the `messages` view of `ctx` under `out`; returns (date, rows) written.
-pub async fn write(ctx: &SessionContext, out: &Path) -> Result<Vec<(chrono::NaiveDate, usize)>> {
-    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+/// Writes the `messages` view of `ctx` into the publisher's folder, one folder
+/// per local date, and `_rejects.jsonl`; nothing is published until everything
+/// is written. Returns (date, rows) written.
+pub async fn write(
+    ctx: &SessionContext,
+    publisher: &Publisher,
+    rejects: &[Reject],
+) -> Result<Vec<(chrono::NaiveDate, usize)>> {
+    crate::failpoint!("ingest::after-read");
     let (_, date_batches) = engine::query(
         ctx,
         "SELECT DISTINCT local_date FROM messages ORDER BY local_date",
     )
     .await?;
-    let days: Vec<i32> = date_batches
-        .iter()
-        .flat_map(|b| b.column(0).as_primitive::<Date32Type>().values().to_vec())
-        .collect();
+    let mut days = Vec::new();
+    for batch in &date_batches {
+        let column = engine::columns(batch).date("local_date")?;
+        days.extend((0..batch.num_rows()).filter_map(|row| column.get(row)));
+    }
     let columns = CANONICAL
         .fields()
         .iter()
@@ -45,32 +56,36 @@ pub async fn write(ctx: &SessionContext, out: &Path) -> Result<Vec<(chrono::Naiv
         .collect::<Vec<_>>()
         .join(", ");
     let mut written = Vec::new();
-    for day in days {
-        let date = chrono::NaiveDate::from_num_days_from_ce_opt(day + 719_163)
-            .ok_or_else(|| Error::Usage(format!("date out of range: day {day}")))?;
+    let mut built = Vec::new();
+    for date in days {
         let sql = format!(
-            "SELECT {columns} FROM messages WHERE local_date = CAST({day} AS DATE) ORDER BY shop, session_id, seq"
+            "SELECT {columns} FROM messages WHERE local_date = DATE '{date}' ORDER BY shop, session_id, seq"
         );
         let (_, batches) = engine::query(ctx, &sql).await?;
-        let rows = batches.iter().map(RecordBatch::num_rows).sum();
-        publish_day(out, date, &batches)?;
-        written.push((date, rows));
+        let staging = publisher.stage_folder(&format!("date={date}"))?;
+        write_part(&staging.path().join("part-00000.parquet"), &batches)?;
+        crate::failpoint!("dataset::day-written");
+        built.push(staging);
+        written.push((date, batches.iter().map(RecordBatch::num_rows).sum()));
     }
+    let rejects_file = publisher.stage_file(REJECTS_FILE)?;
+    rejects::write_jsonl(rejects, rejects_file.path())?;
+    for staging in built {
+        publisher.publish(staging)?;
+    }
+    publisher.publish(rejects_file)?;
     Ok(written)
 }
 
-/// Writes one date folder beside its final place, then swaps it in, so a reader
-/// never sees half a day.
-fn publish_day(out: &Path, date: chrono::NaiveDate, batches: &[RecordBatch]) -> Result<()> {
-    let target = out.join(format!("date={date}"));
-    let staging = publish::fresh_staging(&target)?;
-    let file_path = staging.join("part-00000.parquet");
-    let file = std::fs::File::create(&file_path).map_err(|e| Error::io(&file_path, e))?;
-    let mut writer = ArrowWriter::try_new(file, CANONICAL.clone(), Some(writer_properties()))?;
+/// One Parquet file of canonical messages.
+fn write_part(path: &Path, batches: &[RecordBatch]) -> Result<()> {
+    let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+    let mut writer = ArrowWriter::try_new(file, CANONICAL.clone(), Some(writer_properties()))
+        .map_err(|e| Error::write(path, e))?;
     for batch in batches {
         let batch = batch.clone().with_schema(CANONICAL.clone())?;
-        writer.write(&batch)?;
+        writer.write(&batch).map_err(|e| Error::write(path, e))?;
     }
-    writer.close()?;
-    publish::publish(&staging, &target)
+    writer.close().map_err(|e| Error::write(path, e))?;
+    Ok(())
 }

@@ -11,6 +11,9 @@ pub enum Error {
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
+    /// Writing an output file failed (disk full, a file-size limit, permissions).
+    #[error("{}: cannot write: {message}. Check free disk space, file-size limits (ulimit -f) and permissions; nothing was published", path.display())]
+    Write { path: PathBuf, message: String },
     /// An input path or file that cannot be used at all.
     #[error("{}: {message}", path.display())]
     Input { path: PathBuf, message: String },
@@ -28,7 +31,7 @@ pub enum Error {
     DataFusion(#[from] DataFusionError),
     /// Another run holds the output folder's lock.
     #[error(
-        "{} is locked by another zhijian run ({holder}); wait for it to finish. If no such process is running, the lock is taken over automatically on the next try",
+        "{} is locked by another zhijian run ({holder}); wait for it to finish: the lock is released when that process ends",
         lock.display()
     )]
     Locked { lock: PathBuf, holder: String },
@@ -47,6 +50,9 @@ pub enum Error {
     /// The run found nothing to publish (no sessions of the wanted dates).
     #[error("{0}")]
     NothingToPublish(String),
+    /// A fault injected by a test at a failpoint (builds with `failpoints` only).
+    #[error("injected fault at {0}")]
+    Injected(String),
     /// A broken invariant of zhijian itself: a bug to report.
     #[error("internal error (please report it): {0}")]
     Internal(String),
@@ -63,6 +69,15 @@ impl Error {
         Error::Io {
             path: path.into(),
             source,
+        }
+    }
+
+    /// A failed write of `path` by an encoder (Parquet, Arrow IPC, CSV), whose
+    /// own errors do not say which file.
+    pub fn write(path: impl Into<PathBuf>, cause: impl std::fmt::Display) -> Self {
+        Error::Write {
+            path: path.into(),
+            message: cause.to_string(),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod dataset;
 pub mod engine;
 pub mod error;
+pub mod failpoint;
 pub mod ingest;
 pub mod kpi;
 pub mod load;

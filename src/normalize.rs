@@ -4,6 +4,7 @@
 //! do not evade a rule.
 
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
+use unicode_properties::{GeneralCategory, GeneralCategoryGroup, UnicodeGeneralCategory};
 
 /// Appends the normalised form of `text` to `out`.
 pub fn normalize_into(text: &str, out: &mut String) {
@@ -62,6 +63,73 @@ pub fn normalize(text: &str) -> String {
     out
 }
 
+/// Marks that end a sentence (after NFKC, which turns `！？｡` into `!?。`) and
+/// line breaks: a phrase never matches across one, whatever the separator mode.
+/// `数量可以加。微信支付有优惠` is two sentences, not `加微信`.
+pub fn ends_sentence(c: char) -> bool {
+    matches!(
+        c,
+        '。' | '!' | '?' | '\n' | '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}'
+    )
+}
+
+/// What `separators = "ignore"` skips between the characters of a phrase:
+/// punctuation (P*), symbols (S*), format characters (Cf, e.g. the zero-width
+/// space) and white space.
+pub fn is_separator(c: char) -> bool {
+    if c.is_ascii() {
+        return !c.is_ascii_alphanumeric();
+    }
+    if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+        return false;
+    }
+    c.is_whitespace()
+        || matches!(
+            c.general_category_group(),
+            GeneralCategoryGroup::Punctuation | GeneralCategoryGroup::Symbol
+        )
+        || c.general_category() == GeneralCategory::Format
+}
+
+/// Text as the anti-evasion match mode sees it: normalised as [`normalize_into`]
+/// does, then every separator dropped, and each run of sentence ends written as
+/// one `\n` (which no normalised phrase contains, so no match crosses it).
+/// `加.微.信`, `加·微·信`, `加_微_信` and `加\u{200B}微\u{200B}信` all become `加微信`.
+pub fn normalize_loose_into(text: &str, out: &mut String) {
+    let nfkc: std::borrow::Cow<str> = if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+        text.into()
+    } else {
+        text.nfkc().collect::<String>().into()
+    };
+    // Full lower-casing only where it needs the context (a capital sigma).
+    let lower: std::borrow::Cow<str> = if nfkc.contains('Σ') {
+        nfkc.to_lowercase().into()
+    } else {
+        nfkc
+    };
+    let mut after_break = true;
+    for c in lower.chars() {
+        if ends_sentence(c) {
+            if !after_break {
+                out.push('\n');
+                after_break = true;
+            }
+        } else if !is_separator(c) {
+            out.extend(c.to_lowercase());
+            after_break = false;
+        }
+    }
+}
+
+/// A phrase as the anti-evasion mode matches it: its separators and sentence ends
+/// dropped (`v.x` → `vx`).
+pub fn normalize_loose(phrase: &str) -> String {
+    let mut out = String::with_capacity(phrase.len());
+    normalize_loose_into(phrase, &mut out);
+    out.retain(|c| c != '\n');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,6 +166,29 @@ mod tests {
         let mut buf = String::from("x");
         normalize_into("Ａ Ｂ ΣΑΣ", &mut buf);
         assert_eq!(buf, "xabσας");
+    }
+
+    #[test]
+    fn the_loose_form_skips_separators_inside_a_sentence_only() {
+        let loose = |t: &str| {
+            let mut out = String::new();
+            normalize_loose_into(t, &mut out);
+            out
+        };
+        for disguise in [
+            "加.微.信",
+            "加·微·信",
+            "加_微_信",
+            "加\u{200B}微\u{200B}信",
+            "加 ~微~ 信",
+            "加😀微😀信",
+        ] {
+            assert_eq!(loose(disguise), "加微信", "{disguise:?}");
+        }
+        assert_eq!(loose("数量可以加。微信支付有优惠"), "数量可以加\n微信支付有优惠");
+        assert_eq!(loose("可以加！\n\n微信？"), "可以加\n微信\n");
+        assert_eq!(loose("ＶＸ：ａｂｃ"), "vxabc");
+        assert_eq!(normalize_loose("v.x!"), "vx");
     }
 
     proptest::proptest! {

@@ -11,6 +11,7 @@ use super::args::InputArgs;
 use super::sql::{OutputFormat, print};
 use crate::engine;
 use crate::load::{DateRange, load_dates};
+use crate::mask::mask_batch;
 use crate::rules::compile::quote;
 use crate::rules::{register_functions, run};
 
@@ -95,6 +96,8 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
             }
             let hits_sql = hits_with_context(&query, &filters.join(" AND "));
             let (_, hits) = engine::query(&loaded.ctx, &format!("{hits_sql} LIMIT {}", args.limit)).await?;
+            // What is printed is read by people: personal data is masked here.
+            let hits = hits.iter().map(mask_batch).collect::<crate::Result<Vec<_>>>()?;
             let (_, per_agent) = engine::query(
                 &loaded.ctx,
                 &format!(
@@ -104,16 +107,11 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 ),
             )
             .await?;
-            let total: i64 = per_agent
-                .iter()
-                .flat_map(|b| {
-                    use datafusion::arrow::array::AsArray;
-                    b.column(1)
-                        .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
-                        .values()
-                        .to_vec()
-                })
-                .sum();
+            let mut total = 0;
+            for batch in &per_agent {
+                let hits = engine::columns(batch).int("hits")?;
+                total += (0..batch.num_rows()).map(|row| hits.count(row)).sum::<u64>();
+            }
             let mut out = std::io::stdout().lock();
             match args.format {
                 OutputFormat::Table => {
@@ -147,7 +145,7 @@ fn hits_with_context(violations: &str, filter: &str) -> String {
            JOIN messages c ON c.shop = h.shop AND c.session_id = h.session_id AND c.role = 'customer' AND c.seq < h.anchor_seq\n  \
            GROUP BY h.hit\n\
          )\n\
-         SELECT h.date, h.anchor_time AS time, h.shop, h.session_id, h.agent_id, zj_mask(b.customer_before) AS customer_before,\n       \
+         SELECT h.date, h.anchor_time AS time, h.shop, h.session_id, h.agent_id, b.customer_before,\n       \
                 h.evidence AS message, h.detail\n\
          FROM anchored h LEFT JOIN before b ON b.hit = h.hit\n\
          ORDER BY h.hit"

@@ -7,8 +7,9 @@ use clap::Args;
 
 use super::args::InputArgs;
 use crate::dataset;
-use crate::ingest::{Ingested, rejects};
+use crate::ingest::Ingested;
 use crate::load::load;
+use crate::outputs::publisher::Publisher;
 
 /// Convert exports to the canonical Parquet dataset, partitioned by local date.
 ///
@@ -35,9 +36,13 @@ pub fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
     super::runtime()?.block_on(async {
         let loaded = load(&args.input.input, &zones).await?;
         report_rejects(&loaded.ingested, loaded.views.duplicates);
-        let days = dataset::write(&loaded.ctx, &args.out).await?;
-        let rejects_path = args.out.join("_rejects.jsonl");
-        rejects::write_jsonl(&loaded.ingested.rejects, &rejects_path)?;
+        let (publisher, cleaned) = Publisher::open(&args.out)?;
+        for line in &cleaned {
+            eprintln!("zhijian: {line}");
+        }
+        let days = dataset::write(&loaded.ctx, &publisher, &loaded.ingested.rejects).await?;
+        drop(publisher);
+        let rejects_path = args.out.join(dataset::REJECTS_FILE);
         for (date, rows) in &days {
             eprintln!(
                 "zhijian: wrote {} ({rows} messages)",

@@ -60,6 +60,9 @@ pub fn run(args: KpiArgs) -> anyhow::Result<ExitCode> {
         allow_missing_days: args.allow_missing_days,
     };
     let report = super::runtime()?.block_on(kpi::run(&options))?;
+    for line in &report.cleaned {
+        eprintln!("zhijian: {line}");
+    }
     if !report.missing_days.is_empty() {
         let list: Vec<String> = report.missing_days.iter().map(|d| d.to_string()).collect();
         eprintln!(

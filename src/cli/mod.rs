@@ -60,6 +60,9 @@ enum Command {
 
 /// Runs the command line; `main` only returns this.
 pub fn main() -> ExitCode {
+    #[cfg(feature = "failpoints")]
+    let _failpoints = crate::failpoint::setup();
+    survive_file_size_limits();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -93,6 +96,14 @@ pub fn main() -> ExitCode {
 }
 
 use crate::error as zhijian_error;
+
+/// Past a file-size limit (`ulimit -f`) the kernel sends SIGXFSZ, which kills the
+/// process without a word. With a handler installed, the write fails with EFBIG
+/// instead, and the command reports which file it could not write.
+fn survive_file_size_limits() {
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let _ = signal_hook::flag::register(signal_hook::consts::SIGXFSZ, seen);
+}
 
 fn exit_code(err: &anyhow::Error) -> u8 {
     match err.downcast_ref::<zhijian_error::Error>() {

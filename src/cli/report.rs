@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::kpi::Month;
-use crate::outputs::{lock::OutputLock, publish};
+use crate::outputs::publisher::Publisher;
 use crate::report;
 
 /// A month overview as one self-contained HTML page: daily QA score and response
@@ -27,14 +27,14 @@ pub struct ReportArgs {
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let month = Month::parse(&args.month)?;
     let html = report::month::render(&args.out, month)?;
-    let dir = args.out.join("report");
-    let _lock = OutputLock::acquire(&dir)?;
-    publish::recover(&dir)?;
-    let target = dir.join(format!("month={}", month.label()));
-    let staging = publish::fresh_staging(&target)?;
-    let path = staging.join("report.html");
+    let (publisher, cleaned) = Publisher::open(&args.out.join("report"))?;
+    for line in &cleaned {
+        eprintln!("zhijian: {line}");
+    }
+    let staging = publisher.stage_folder(&format!("month={}", month.label()))?;
+    let path = staging.path().join("report.html");
     std::fs::write(&path, html).map_err(|e| crate::Error::io(&path, e))?;
-    publish::publish(&staging, &target)?;
+    let target = publisher.publish(staging)?;
     println!("zhijian report: {}", target.join("report.html").display());
     Ok(ExitCode::SUCCESS)
 }

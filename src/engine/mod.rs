@@ -1,6 +1,7 @@
 //! The DataFusion side: one place that creates the session, registers the views
 //! and runs read-only SQL, so a DataFusion upgrade touches this module first.
 
+pub mod decode;
 mod sandbox;
 
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use datafusion::prelude::{DataFrame, SessionContext};
 use crate::error::Result;
 use crate::schema;
 use crate::views::Views;
+pub use decode::columns;
 pub use sandbox::read_only_sql;
 
 /// A session sized for this machine: one partition per core.

@@ -2,7 +2,10 @@
 //! is null, and `ts` made only of digits is epoch milliseconds (CSV has no numbers).
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::io::Read;
+use std::rc::Rc;
 
 use crate::error::{Error, Result};
 use crate::ingest::builder::RawBatchBuilder;
@@ -38,10 +41,14 @@ pub fn read_into(
     } else {
         &head[..got]
     };
+    let tracked = Rc::new(RefCell::new(Tracked::default()));
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
-        .from_reader(std::io::Cursor::new(prefix.to_vec()).chain(source));
+        .from_reader(TrackedReader {
+            inner: std::io::Cursor::new(prefix.to_vec()).chain(source),
+            tracked: tracked.clone(),
+        });
 
     let headers = match reader.byte_headers() {
         Ok(h) => h.clone(),
@@ -70,17 +77,14 @@ pub fn read_into(
     let mut rejects = Vec::new();
     let mut records = 0u64;
     let mut row = csv::ByteRecord::new();
-    // The csv crate counts records' lines, not newlines inside quoted cells; add
-    // those so reject lines match what an editor shows.
-    let mut newlines_in_cells = 0u64;
     loop {
-        let line = reader.position().line() + newlines_in_cells;
+        let start = reader.position().byte();
         match reader.read_byte_record(&mut row) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
                 records += 1;
-                let at = e.position().map_or(line, |p| p.line() + newlines_in_cells);
+                let at = tracked.borrow_mut().line_of_record_at(start);
                 rejects.push(Reject::new(&name, at, format!("unreadable CSV row: {e}"), b""));
                 if matches!(e.kind(), csv::ErrorKind::Io(_)) {
                     break;
@@ -88,11 +92,11 @@ pub fn read_into(
                 continue;
             }
         }
-        let line = row.position().map_or(line, |p| p.line() + newlines_in_cells);
-        newlines_in_cells += row
-            .iter()
-            .map(|cell| memchr::memchr_iter(b'\n', cell).count() as u64)
-            .sum::<u64>();
+        let line = {
+            let mut tracked = tracked.borrow_mut();
+            tracked.record_ended();
+            tracked.line_of_record_at(row.position().map_or(start, |p| p.byte()))
+        };
         if row.iter().all(|cell| cell.iter().all(u8::is_ascii_whitespace)) {
             continue;
         }
@@ -125,6 +129,71 @@ pub fn read_into(
         records,
     });
     Ok(())
+}
+
+/// The longest CSV record read: past it (an unclosed quote in a huge file, a
+/// decompression bomb) the rest of the file is one reject, not an out-of-memory.
+const MAX_RECORD_BYTES: u64 = 16 << 20;
+
+/// What the reader under the csv parser has seen: the bytes not yet behind the
+/// records parsed (for physical line numbers: the csv crate's own count is off
+/// for quoted cells with line breaks) and the bytes read since the last record.
+#[derive(Default)]
+struct Tracked {
+    /// Byte offset and line number where `kept` starts.
+    kept_from: u64,
+    line_at_kept: u64,
+    kept: VecDeque<u8>,
+    since_record: u64,
+}
+
+impl Tracked {
+    fn record_ended(&mut self) {
+        self.since_record = 0;
+    }
+
+    /// The 1-based line of the record starting at byte `start`; the blank lines
+    /// the csv crate skips before a record are skipped here too.
+    fn line_of_record_at(&mut self, start: u64) -> u64 {
+        let skip = (start.saturating_sub(self.kept_from) as usize).min(self.kept.len());
+        let newlines = self.kept.drain(..skip).filter(|b| *b == b'\n').count() as u64;
+        self.line_at_kept += newlines;
+        self.kept_from += skip as u64;
+        let blank = self
+            .kept
+            .iter()
+            .take_while(|b| matches!(b, b'\r' | b'\n'))
+            .filter(|b| **b == b'\n')
+            .count() as u64;
+        1 + self.line_at_kept + blank
+    }
+}
+
+/// The input of the csv parser, watched by [`Tracked`]; refuses to go past
+/// [`MAX_RECORD_BYTES`] within one record, which the csv crate would otherwise
+/// grow without end.
+struct TrackedReader<R> {
+    inner: R,
+    tracked: Rc<RefCell<Tracked>>,
+}
+
+impl<R: Read> Read for TrackedReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut tracked = self.tracked.borrow_mut();
+        if tracked.since_record > MAX_RECORD_BYTES {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "a record longer than {} MiB (an unclosed quote?); the rest of the file is not read",
+                    MAX_RECORD_BYTES >> 20
+                ),
+            ));
+        }
+        let n = self.inner.read(buf)?;
+        tracked.since_record += n as u64;
+        tracked.kept.extend(&buf[..n]);
+        Ok(n)
+    }
 }
 
 fn read_up_to(source: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {

@@ -5,6 +5,8 @@
 pub mod builder;
 pub mod csv;
 pub mod discover;
+#[cfg(test)]
+pub(crate) mod hostile_tests;
 pub mod jsonl;
 pub mod parquet;
 pub mod record;

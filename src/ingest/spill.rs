@@ -106,7 +106,8 @@ impl ShopBatches {
             .writer
             .as_mut()
             .ok_or_else(|| Error::Internal("spill file not open".into()))?;
-        writer.write(batch)?;
+        writer.write(batch).map_err(|e| Error::write(&self.path, e))?;
+        crate::failpoint!("spill::write");
         self.written += 1;
         Ok(self.written - 1)
     }
@@ -117,7 +118,9 @@ impl ShopBatches {
             std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         }
         let file = File::create(&self.path).map_err(|e| Error::io(&self.path, e))?;
-        self.writer = Some(FileWriter::try_new(BufWriter::new(file), &RAW)?);
+        let writer =
+            FileWriter::try_new(BufWriter::new(file), &RAW).map_err(|e| Error::write(&self.path, e))?;
+        self.writer = Some(writer);
         let mut shops = std::mem::take(&mut self.shops);
         for shop in shops.values_mut() {
             for slot in &mut shop.slots {
@@ -152,7 +155,7 @@ impl ShopBatches {
     pub fn finish(&mut self) -> Result<Option<Reader>> {
         match self.writer.take() {
             Some(mut writer) => {
-                writer.finish()?;
+                writer.finish().map_err(|e| Error::write(&self.path, e))?;
                 let file = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
                 Ok(Some(Reader {
                     inner: FileReader::try_new(BufReader::new(file), None)?,

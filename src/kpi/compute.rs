@@ -3,9 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
+use datafusion::arrow::array::RecordBatch;
 use datafusion::prelude::SessionContext;
 
 use super::config::{KpiConfig, Metric};
@@ -157,54 +155,68 @@ pub async fn agent_months(
     let (_, batches) = engine::query(ctx, &month_sql(with_orders)).await?;
     let mut agents = Vec::new();
     for batch in &batches {
-        let int =
-            |c: usize| cast(batch.column(c), &DataType::Int64).map(|a| a.as_primitive::<Int64Type>().clone());
-        let float = |c: usize| {
-            cast(batch.column(c), &DataType::Float64).map(|a| a.as_primitive::<Float64Type>().clone())
-        };
-        let text = |c: usize| cast(batch.column(c), &DataType::Utf8);
-        let (shop, agent) = (text(0)?, text(1)?);
-        let ints: Vec<_> = [2, 3, 4, 5, 12, 13, 14, 15, 16, 17]
-            .iter()
-            .map(|c| int(*c))
-            .collect::<Result<_, _>>()?;
-        let floats: Vec<_> = [6, 7, 8, 9, 10, 11, 18]
-            .iter()
-            .map(|c| float(*c))
-            .collect::<Result<_, _>>()?;
-        for row in 0..batch.num_rows() {
-            let i = |k: usize| ints[k].value(row);
-            let oi = |k: usize| (!ints[k].is_null(row)).then(|| ints[k].value(row));
-            let of = |k: usize| (!floats[k].is_null(row)).then(|| floats[k].value(row));
-            let agent_id = agent.as_string::<i32>().value(row).to_string();
-            let mut month = AgentMonth {
-                shop: shop.as_string::<i32>().value(row).to_string(),
-                platform: metrics.get(&agent_id).copied(),
-                agent_id,
-                days_worked: i(0),
-                sessions: i(1),
-                agent_msgs: i(2),
-                rounds: i(3),
-                first_response_avg_s: of(0),
-                response_avg_s: of(1),
-                response_p90_s: of(2),
-                within_30s_rate: of(3),
-                within_180s_rate: of(4),
-                qa_score: of(5),
-                unanswered: i(4),
-                violations: i(5),
-                critical_sessions: i(6),
-                inquiries: oi(7),
-                converted_inquiries: oi(8),
-                orders: oi(9),
-                agent_sales: of(6),
-                ..AgentMonth::default()
-            };
-            score(&mut month, config);
-            agents.push(month);
-        }
+        agents.extend(decode_months(batch, metrics, config)?);
     }
     Ok(agents)
+}
+
+/// The rows of the month query, read by column name, scored.
+fn decode_months(
+    batch: &RecordBatch,
+    metrics: &BTreeMap<String, AgentMetrics>,
+    config: &KpiConfig,
+) -> Result<Vec<AgentMonth>> {
+    let c = engine::columns(batch);
+    let (shop, agent) = (c.text("shop")?, c.text("agent_id")?);
+    let int = |name: &str| c.int(name);
+    let (days_worked, sessions, agent_msgs, rounds) = (
+        int("days_worked")?,
+        int("sessions")?,
+        int("agent_msgs")?,
+        int("rounds")?,
+    );
+    let (unanswered, violations, critical_sessions) =
+        (int("unanswered")?, int("violations")?, int("critical_sessions")?);
+    let (inquiries, converted_inquiries, orders) =
+        (int("inquiries")?, int("converted_inquiries")?, int("orders")?);
+    let float = |name: &str| c.float(name);
+    let (first_response, response_avg, response_p90) = (
+        float("first_response_avg_s")?,
+        float("response_avg_s")?,
+        float("response_p90_s")?,
+    );
+    let (within_30s, within_180s) = (float("within_30s_rate")?, float("within_180s_rate")?);
+    let (qa_score, agent_sales) = (float("qa_score")?, float("agent_sales")?);
+    let mut months = Vec::with_capacity(batch.num_rows());
+    for row in 0..batch.num_rows() {
+        let agent_id = agent.or_empty(row).to_string();
+        let mut month = AgentMonth {
+            shop: shop.or_empty(row).to_string(),
+            platform: metrics.get(&agent_id).copied(),
+            agent_id,
+            days_worked: days_worked.get(row).unwrap_or(0),
+            sessions: sessions.get(row).unwrap_or(0),
+            agent_msgs: agent_msgs.get(row).unwrap_or(0),
+            rounds: rounds.get(row).unwrap_or(0),
+            first_response_avg_s: first_response.get(row),
+            response_avg_s: response_avg.get(row),
+            response_p90_s: response_p90.get(row),
+            within_30s_rate: within_30s.get(row),
+            within_180s_rate: within_180s.get(row),
+            qa_score: qa_score.get(row),
+            unanswered: unanswered.get(row).unwrap_or(0),
+            violations: violations.get(row).unwrap_or(0),
+            critical_sessions: critical_sessions.get(row).unwrap_or(0),
+            inquiries: inquiries.get(row),
+            converted_inquiries: converted_inquiries.get(row),
+            orders: orders.get(row),
+            agent_sales: agent_sales.get(row),
+            ..AgentMonth::default()
+        };
+        score(&mut month, config);
+        months.push(month);
+    }
+    Ok(months)
 }
 
 /// Points per component, `kpi_score = Σ weight·points / Σ weight` over the
@@ -224,4 +236,67 @@ pub fn score(month: &mut AgentMonth, config: &KpiConfig) {
     }
     month.kpi_score = (weights > 0.0).then(|| weighted / weights);
     month.multiplier = month.kpi_score.map(|s| config.multiplier(s));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COLUMNS: [(&str, &str); 19] = [
+        ("shop", "'s'"),
+        ("agent_id", "'s:a'"),
+        ("days_worked", "2"),
+        ("sessions", "30"),
+        ("agent_msgs", "300"),
+        ("rounds", "90"),
+        ("first_response_avg_s", "11.5"),
+        ("response_avg_s", "20.25"),
+        ("response_p90_s", "61.0"),
+        ("within_30s_rate", "0.75"),
+        ("within_180s_rate", "0.95"),
+        ("qa_score", "97.5"),
+        ("unanswered", "1"),
+        ("violations", "4"),
+        ("critical_sessions", "0"),
+        ("inquiries", "20"),
+        ("converted_inquiries", "5"),
+        ("orders", "6"),
+        ("agent_sales", "1234.56"),
+    ];
+
+    async fn months_of(columns: &[(&str, &str)]) -> Vec<AgentMonth> {
+        let select: Vec<String> = columns
+            .iter()
+            .map(|(name, value)| format!("{value} AS {name}"))
+            .collect();
+        let ctx = SessionContext::new();
+        let batches = ctx
+            .sql(&format!("SELECT {}", select.join(", ")))
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/kpi.toml");
+        let config = super::super::config::load(&shipped).unwrap();
+        decode_months(&batches[0], &BTreeMap::new(), &config).unwrap()
+    }
+
+    /// Payroll must not depend on the order of the month query's columns.
+    #[tokio::test]
+    async fn reordering_the_month_query_changes_nothing() {
+        let forward = months_of(&COLUMNS).await;
+        let mut reversed = COLUMNS;
+        reversed.reverse();
+        assert_eq!(forward, months_of(&reversed).await);
+        let month = &forward[0];
+        assert_eq!(
+            (month.rounds, month.orders, month.agent_sales),
+            (90, Some(6), Some(1234.56))
+        );
+        assert_eq!(
+            (month.response_avg_s, month.response_p90_s),
+            (Some(20.25), Some(61.0))
+        );
+    }
 }

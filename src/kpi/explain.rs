@@ -5,13 +5,13 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, TimestampMicrosecondType};
+use datafusion::arrow::datatypes::TimestampMicrosecondType;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::config::{self, Metric, Multiplier};
 use super::month::{self, Month};
 use super::month_folder;
+use crate::engine;
 use crate::error::{Error, Result};
 use crate::timezone::TimeZones;
 
@@ -25,41 +25,29 @@ fn read(path: &Path) -> Result<Vec<RecordBatch>> {
         .collect::<Result<_, _>>()?)
 }
 
-/// A cell of a batch by column name, as shown text.
+/// The cells of a published table's batch, by column name; a column the file
+/// does not have reads as empty.
 struct Rows<'a> {
-    batch: &'a RecordBatch,
+    columns: engine::decode::Columns<'a>,
 }
 
-impl Rows<'_> {
-    fn column(&self, name: &str) -> Option<&dyn Array> {
-        self.batch
-            .schema()
-            .index_of(name)
-            .ok()
-            .map(|i| self.batch.column(i).as_ref())
+impl<'a> Rows<'a> {
+    fn of(batch: &'a RecordBatch) -> Self {
+        Self {
+            columns: engine::columns(batch),
+        }
     }
     fn text(&self, name: &str, row: usize) -> String {
-        self.column(name)
-            .and_then(|c| cast(c, &DataType::Utf8).ok())
-            .map(|c| {
-                let c = c.as_string::<i32>();
-                if c.is_null(row) {
-                    String::new()
-                } else {
-                    c.value(row).to_string()
-                }
-            })
+        self.columns
+            .text(name)
+            .map(|c| c.or_empty(row).to_string())
             .unwrap_or_default()
     }
     fn float(&self, name: &str, row: usize) -> Option<f64> {
-        let c = cast(self.column(name)?, &DataType::Float64).ok()?;
-        let c = c.as_primitive::<Float64Type>();
-        (!c.is_null(row)).then(|| c.value(row))
+        self.columns.float(name).ok()?.get(row)
     }
     fn int(&self, name: &str, row: usize) -> Option<i64> {
-        let c = cast(self.column(name)?, &DataType::Int64).ok()?;
-        let c = c.as_primitive::<Int64Type>();
-        (!c.is_null(row)).then(|| c.value(row))
+        self.columns.int(name).ok()?.get(row)
     }
 }
 
@@ -82,7 +70,7 @@ pub fn explain(out: &Path, month: Month, agent: &str) -> Result<String> {
     let mut text = String::new();
     let mut found = false;
     for batch in read(&folder.join("kpi.parquet"))? {
-        let rows = Rows { batch: &batch };
+        let rows = Rows::of(&batch);
         for row in 0..batch.num_rows() {
             if rows.text("agent_id", row) != agent {
                 continue;
@@ -208,7 +196,7 @@ fn explain_days(text: &mut String, days: &[month::Day], agent: &str) -> Result<(
     let _ = writeln!(text, "\ndays (scorecards.csv of each date folder):");
     for day in days {
         for batch in read(&day.folder.join("scorecards.parquet"))? {
-            let rows = Rows { batch: &batch };
+            let rows = Rows::of(&batch);
             for row in 0..batch.num_rows() {
                 if rows.text("agent_id", row) != agent {
                     continue;
@@ -234,7 +222,7 @@ fn explain_violations(text: &mut String, days: &[month::Day], agent: &str, zones
     let mut hits: Vec<(f64, String)> = Vec::new();
     for day in days {
         for batch in read(&day.folder.join("violations.parquet"))? {
-            let rows = Rows { batch: &batch };
+            let rows = Rows::of(&batch);
             let ts = batch
                 .schema()
                 .index_of("ts")

@@ -22,9 +22,8 @@ use serde::Serialize;
 
 use crate::engine;
 use crate::error::{Error, Result};
-use crate::outputs::lock::OutputLock;
 use crate::outputs::manifest::{OutputEntry, Tool, output_entry, sha256_file};
-use crate::outputs::publish;
+use crate::outputs::publisher::Publisher;
 use crate::schema::{INQUIRIES, ROUNDS_OUTPUT, SCORECARDS};
 pub use compute::AgentMonth;
 pub use config::KpiConfig;
@@ -44,6 +43,8 @@ pub struct KpiOptions {
 #[derive(Debug, Clone)]
 pub struct KpiReport {
     pub folder: PathBuf,
+    /// What was cleaned up after an interrupted earlier run, for the log.
+    pub cleaned: Vec<String>,
     pub agents: Vec<AgentMonth>,
     pub days_read: usize,
     pub missing_days: Vec<NaiveDate>,
@@ -51,7 +52,11 @@ pub struct KpiReport {
 
 /// The folder of a month's KPI under `out`.
 pub fn month_folder(out: &Path, month: Month) -> PathBuf {
-    out.join("kpi").join(format!("month={}", month.label()))
+    out.join("kpi").join(month_name(month))
+}
+
+fn month_name(month: Month) -> String {
+    format!("month={}", month.label())
 }
 
 pub async fn run(options: &KpiOptions) -> Result<KpiReport> {
@@ -158,11 +163,10 @@ pub async fn run(options: &KpiOptions) -> Result<KpiReport> {
         }
     }
 
-    let kpi_dir = options.out.join("kpi");
-    let _lock = OutputLock::acquire(&kpi_dir)?;
-    publish::recover(&kpi_dir)?;
-    let target = month_folder(&options.out, month);
-    let staging = publish::fresh_staging(&target)?;
+    crate::failpoint!("kpi::after-read");
+    let (publisher, cleaned) = Publisher::open(&options.out.join("kpi"))?;
+    let built = publisher.stage_folder(&month_name(month))?;
+    let staging = built.path();
     let kpi_rows = payroll::write_kpi_parquet(
         &staging.join("kpi.parquet"),
         &month.label(),
@@ -175,12 +179,13 @@ pub async fn run(options: &KpiOptions) -> Result<KpiReport> {
         &agents,
         &options.config,
     )?;
+    crate::failpoint!("kpi::payroll-written");
     std::fs::copy(&options.config.path, staging.join("kpi.toml"))
         .map_err(|e| Error::io(&options.config.path, e))?;
     let outputs = vec![
-        output_entry(&staging, "kpi.parquet", Some(kpi_rows))?,
-        output_entry(&staging, "payroll.csv", Some(agents.len() as u64))?,
-        output_entry(&staging, "kpi.toml", None)?,
+        output_entry(staging, "kpi.parquet", Some(kpi_rows))?,
+        output_entry(staging, "payroll.csv", Some(agents.len() as u64))?,
+        output_entry(staging, "kpi.toml", None)?,
     ];
     let manifest = KpiManifest {
         tool: Tool::this(),
@@ -214,9 +219,10 @@ pub async fn run(options: &KpiOptions) -> Result<KpiReport> {
     let text = serde_json::to_string_pretty(&manifest).map_err(|e| Error::Internal(e.to_string()))? + "\n";
     let manifest_path = staging.join("manifest.json");
     std::fs::write(&manifest_path, text).map_err(|e| Error::io(&manifest_path, e))?;
-    publish::publish(&staging, &target)?;
+    let folder = publisher.publish(built)?;
     Ok(KpiReport {
-        folder: target,
+        folder,
+        cleaned,
         agents,
         days_read: days.len(),
         missing_days: missing,

@@ -144,7 +144,7 @@ pub fn read_table(days: &[Day], name: &str, schema: &SchemaRef) -> Result<Vec<Re
         }
         let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
         for batch in ParquetRecordBatchReaderBuilder::try_new(file)?.build()? {
-            batches.push(crate::outputs::writers::conform(&batch?, schema)?);
+            batches.push(crate::engine::decode::conform(&batch?, schema)?);
         }
     }
     Ok(batches)

@@ -16,8 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use datafusion::arrow::array::{AsArray, RecordBatch};
-use datafusion::arrow::datatypes::Date32Type;
+use datafusion::arrow::array::RecordBatch;
 use datafusion::catalog::MemTable;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use futures::{StreamExt, TryStreamExt};
@@ -28,8 +27,8 @@ use crate::ingest::spill::ShopBatches;
 use crate::ingest::{self, Reject, rejects};
 use crate::load::{DateRange, keep_window, select_files};
 use crate::outputs::manifest::{Counts, Manifest, Tool, output_entry};
-use crate::outputs::writers::date_of;
-use crate::outputs::{DateOutputs, date_folder, lock::OutputLock, publish};
+use crate::outputs::publisher::Publisher;
+use crate::outputs::{DateOutputs, date_folder};
 use crate::progress::{Progress, Unit, timing};
 use crate::report;
 use crate::rules::{self, RulePack};
@@ -37,7 +36,7 @@ use crate::schema::VIOLATIONS;
 use crate::score;
 use crate::timezone::TimeZones;
 use crate::views::{self, Views};
-use record::{input_entries, masked, rejects_of_date, rule_pack_entry, spawn_hashing};
+use record::{input_entries, rejects_of_date, rule_pack_entry, spawn_hashing};
 use tally::{Tally, unit_tally};
 
 /// The folder that receives the rejects of a run refused for too many of them.
@@ -118,14 +117,9 @@ pub async fn run(options: &RunOptions, pack: &RulePack, progress: &dyn Progress)
     let started = Instant::now();
     let started_at = now_utc();
     let out = &options.out;
-    let lock = OutputLock::acquire(out)?;
-    if let Some(previous) = &lock.took_over {
-        progress.note(&format!(
-            "took over the stale lock of a run that is gone ({previous})"
-        ));
-    }
-    for done in publish::recover(out)? {
-        progress.note(&done);
+    let (publisher, cleaned) = Publisher::open(out)?;
+    for line in &cleaned {
+        progress.note(line);
     }
 
     let files = select_files(&options.inputs, options.dates)?;
@@ -140,7 +134,7 @@ pub async fn run(options: &RunOptions, pack: &RulePack, progress: &dyn Progress)
 
     // Read every input, sorting the rows by shop.
     let per_unit = unit_messages(options.memory_limit);
-    let spill_path = out.join(format!(".spill.tmp-{}", std::process::id()));
+    let spill_path = publisher.spill_path();
     // Raw rows take about a quarter of what working on them does: up to two units'
     // worth stay in memory (freed as units are taken), beyond that they go to disk.
     let shops = Mutex::new(ShopBatches::new(spill_path.clone(), 2 * per_unit));
@@ -163,6 +157,7 @@ pub async fn run(options: &RunOptions, pack: &RulePack, progress: &dyn Progress)
             ""
         }
     ));
+    crate::failpoint!("run::after-read");
     let rejected = ingested.rejects.len() as u64;
     if ingested.records_read == 0 {
         return Err(Error::NothingToPublish(format!(
@@ -171,7 +166,7 @@ pub async fn run(options: &RunOptions, pack: &RulePack, progress: &dyn Progress)
         )));
     }
     if rejected as f64 > options.max_reject_ratio * ingested.records_read as f64 {
-        let rejects_file = publish_rejects(out, &ingested.rejects)?;
+        let rejects_file = publish_rejects(&publisher, &ingested.rejects)?;
         return Err(Error::TooManyRejects {
             rejected,
             read: ingested.records_read,
@@ -185,7 +180,7 @@ pub async fn run(options: &RunOptions, pack: &RulePack, progress: &dyn Progress)
     let mut reader = shops.finish()?;
     let enabled = pack.enabled().count() as u64;
     progress.begin("rules", Some(enabled * units.len() as u64), Unit::Items);
-    let mut outputs = DateOutputs::new(out);
+    let mut outputs = DateOutputs::new(&publisher);
     let mut tallies: BTreeMap<NaiveDate, Tally> = BTreeMap::new();
     let mut lowest: BTreeMap<NaiveDate, Vec<report::day::Lowest>> = BTreeMap::new();
     let (mut duplicates, mut violations) = (0, 0);
@@ -258,7 +253,8 @@ pub async fn run(options: &RunOptions, pack: &RulePack, progress: &dyn Progress)
     timing("tables + input hashes", started_writing);
     let run_dates: Vec<String> = present.iter().map(|d| d.to_string()).collect();
     let mut published = Vec::new();
-    for (date, (folder, tables)) in &folders {
+    for (date, (staging, tables)) in &folders {
+        let folder = staging.path();
         let date_rejects: Vec<Reject> = rejects_of_date(&ingested.files, &ingested.rejects, *date);
         rejects::write_jsonl(&date_rejects, &folder.join("rejects.jsonl"))?;
         let mut entries = Vec::new();
@@ -302,14 +298,14 @@ pub async fn run(options: &RunOptions, pack: &RulePack, progress: &dyn Progress)
         published.push((*date, date_counts));
     }
     // Only now that every folder is complete does any of them replace the old one.
-    for (date, (folder, _)) in &folders {
-        let target = out.join(date_folder(*date));
-        publish::publish(folder, &target)?;
+    let published_folders = folders.len();
+    for (staging, _) in folders.into_values() {
+        let target = publisher.publish(staging)?;
         progress.advance(1);
         progress.note(&format!("published {}", target.display()));
     }
-    progress.end(&format!("{} date folders", folders.len()));
-    drop(lock);
+    progress.end(&format!("{published_folders} date folders"));
+    drop(publisher);
     Ok(RunReport {
         out: out.clone(),
         dates: published,
@@ -324,7 +320,7 @@ pub async fn run(options: &RunOptions, pack: &RulePack, progress: &dyn Progress)
 }
 
 /// Removes the spill file however the run ends (a killed run's is removed by the
-/// next run's recovery).
+/// next run's [`Publisher`]).
 struct RemoveOnDrop(PathBuf);
 
 impl Drop for RemoveOnDrop {
@@ -418,18 +414,17 @@ pub async fn evaluate(
 
 async fn session_dates(ctx: &SessionContext) -> Result<BTreeSet<NaiveDate>> {
     let (_, batches) = engine::query(ctx, "SELECT DISTINCT local_date FROM sessions").await?;
-    Ok(batches
-        .iter()
-        .flat_map(|b| b.column(0).as_primitive::<Date32Type>().values().to_vec())
-        .filter_map(date_of)
-        .collect())
+    let mut dates = BTreeSet::new();
+    for batch in &batches {
+        let column = engine::columns(batch).date("local_date")?;
+        dates.extend((0..batch.num_rows()).filter_map(|row| column.get(row)));
+    }
+    Ok(dates)
 }
 
 /// Publishes the rejects of a refused run as `OUT/_rejects/rejects.jsonl`.
-fn publish_rejects(out: &Path, all: &[Reject]) -> Result<PathBuf> {
-    let target = out.join(REJECTS_FOLDER);
-    let staging = publish::fresh_staging(&target)?;
-    rejects::write_jsonl(&masked(all), &staging.join("rejects.jsonl"))?;
-    publish::publish(&staging, &target)?;
-    Ok(target.join("rejects.jsonl"))
+fn publish_rejects(publisher: &Publisher, all: &[Reject]) -> Result<PathBuf> {
+    let staging = publisher.stage_folder(REJECTS_FOLDER)?;
+    rejects::write_jsonl(all, &staging.path().join("rejects.jsonl"))?;
+    Ok(publisher.publish(staging)?.join("rejects.jsonl"))
 }

@@ -8,7 +8,6 @@ use chrono::NaiveDate;
 
 use crate::error::Result;
 use crate::ingest::{InputFile, Reject};
-use crate::mask::mask_pii;
 use crate::outputs::manifest::{FileEntry, InputEntry, RuleEntry, RulePackEntry, sha256_file};
 use crate::rules::RulePack;
 
@@ -96,16 +95,5 @@ pub fn rejects_of_date(files: &[InputFile], all: &[Reject], date: NaiveDate) -> 
         .filter(|f| f.partition_date.is_none_or(|d| d == date))
         .map(|f| f.path.display().to_string())
         .collect();
-    masked(all.iter().filter(|r| feeds.contains(&r.file)))
-}
-
-/// A rejected line is raw text: its personal data is masked like evidence.
-pub fn masked<'a>(rejects: impl IntoIterator<Item = &'a Reject>) -> Vec<Reject> {
-    rejects
-        .into_iter()
-        .map(|r| Reject {
-            raw: mask_pii(&r.raw),
-            ..r.clone()
-        })
-        .collect()
+    all.iter().filter(|r| feeds.contains(&r.file)).cloned().collect()
 }

@@ -5,15 +5,11 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Date32Type, Int64Type};
 use datafusion::prelude::SessionContext;
 
 use crate::engine;
 use crate::error::Result;
 use crate::outputs::manifest::Counts;
-use crate::outputs::writers::date_of;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tally {
@@ -79,94 +75,96 @@ pub async fn unit_tally(ctx: &SessionContext, dates: &[NaiveDate]) -> Result<BTr
     let list = list.join(", ");
     let mut tally: BTreeMap<NaiveDate, Tally> = dates.iter().map(|d| (*d, Tally::default())).collect();
     let sessions = format!(
-        "SELECT local_date, count(*), sum(messages), sum(rounds) FROM sessions \
-         WHERE local_date IN ({list}) GROUP BY local_date"
+        "SELECT local_date AS date, count(*) AS sessions, sum(messages) AS messages, sum(rounds) AS rounds \
+         FROM sessions WHERE local_date IN ({list}) GROUP BY local_date"
     );
     for_rows(ctx, &sessions, |date, row| {
         let t = tally.entry(date).or_default();
-        t.sessions = row.int(1);
-        t.messages = row.int(2);
-        t.rounds = row.int(3);
+        t.sessions = row.count("sessions")?;
+        t.messages = row.count("messages")?;
+        t.rounds = row.count("rounds")?;
+        Ok(())
     })
     .await?;
-    let agents = format!("SELECT date, count(*) FROM scorecards WHERE date IN ({list}) GROUP BY date");
+    let agents =
+        format!("SELECT date, count(*) AS agents FROM scorecards WHERE date IN ({list}) GROUP BY date");
     for_rows(ctx, &agents, |date, row| {
-        tally.entry(date).or_default().agents = row.int(1)
+        tally.entry(date).or_default().agents = row.count("agents")?;
+        Ok(())
     })
     .await?;
     let violations = format!(
-        "SELECT date, count(*), severity FROM violations WHERE date IN ({list}) GROUP BY date, severity"
+        "SELECT date, severity, count(*) AS violations FROM violations WHERE date IN ({list}) \
+         GROUP BY date, severity"
     );
     for_rows(ctx, &violations, |date, row| {
-        tally
-            .entry(date)
-            .or_default()
-            .violations
-            .insert(row.text(2), row.int(1));
+        let (severity, n) = (row.text("severity")?, row.count("violations")?);
+        tally.entry(date).or_default().violations.insert(severity, n);
+        Ok(())
     })
     .await?;
     let scores = format!(
-        "SELECT date, count(*), CAST(sum(score) AS VARCHAR) FROM conversation_scores \
-         WHERE date IN ({list}) GROUP BY date"
+        "SELECT date, count(*) AS conversations, CAST(sum(score) AS VARCHAR) AS score_sum \
+         FROM conversation_scores WHERE date IN ({list}) GROUP BY date"
     );
     for_rows(ctx, &scores, |date, row| {
         let t = tally.entry(date).or_default();
-        t.conversations = row.int(1);
-        t.score_micros = micros(&row.text(2));
+        t.conversations = row.count("conversations")?;
+        t.score_micros = micros(&row.text("score_sum")?);
+        Ok(())
     })
     .await?;
     let rates = format!(
-        "SELECT session_date, count(*), count(*) FILTER (WHERE latency_us <= 30000000), \
-                count(*) FILTER (WHERE latency_us <= 180000000) \
+        "SELECT session_date AS date, count(*) AS answered, \
+                count(*) FILTER (WHERE latency_us <= 30000000) AS within_30s, \
+                count(*) FILTER (WHERE latency_us <= 180000000) AS within_180s \
          FROM (SELECT session_date, arrow_cast(closed_at, 'Int64') - arrow_cast(opened_at, 'Int64') AS latency_us \
                FROM rounds WHERE responder_role = 'agent' AND session_date IN ({list})) AS r \
          GROUP BY session_date"
     );
     for_rows(ctx, &rates, |date, row| {
         let t = tally.entry(date).or_default();
-        t.answered = row.int(1);
-        t.within_30s = row.int(2);
-        t.within_180s = row.int(3);
+        t.answered = row.count("answered")?;
+        t.within_30s = row.count("within_30s")?;
+        t.within_180s = row.count("within_180s")?;
+        Ok(())
     })
     .await?;
     Ok(tally)
 }
 
+/// One row of a result, read by column name.
 struct Row<'a> {
-    batch: &'a RecordBatch,
+    columns: engine::decode::Columns<'a>,
     index: usize,
 }
 
 impl Row<'_> {
-    fn int(&self, column: usize) -> u64 {
-        let values = cast(self.batch.column(column), &DataType::Int64).expect("counts cast to Int64");
-        let values = values.as_primitive::<Int64Type>();
-        if values.is_null(self.index) {
-            0
-        } else {
-            values.value(self.index).max(0) as u64
-        }
+    fn count(&self, name: &str) -> Result<u64> {
+        Ok(self.columns.int(name)?.count(self.index))
     }
 
-    fn text(&self, column: usize) -> String {
-        let values = cast(self.batch.column(column), &DataType::Utf8).expect("text casts to Utf8");
-        let values = values.as_string::<i32>();
-        if values.is_null(self.index) {
-            String::new()
-        } else {
-            values.value(self.index).to_string()
-        }
+    fn text(&self, name: &str) -> Result<String> {
+        Ok(self.columns.text(name)?.or_empty(self.index).to_string())
     }
 }
 
-/// Calls `each` with every row of `sql`, whose first column is a date.
-async fn for_rows(ctx: &SessionContext, sql: &str, mut each: impl FnMut(NaiveDate, &Row)) -> Result<()> {
+/// Calls `each` with every row of `sql`, which has a `date` column.
+async fn for_rows(
+    ctx: &SessionContext,
+    sql: &str,
+    mut each: impl FnMut(NaiveDate, &Row) -> Result<()>,
+) -> Result<()> {
     let (_, batches) = engine::query(ctx, sql).await?;
     for batch in &batches {
-        let dates = batch.column(0).as_primitive::<Date32Type>();
+        let dates = engine::columns(batch).date("date")?;
         for index in 0..batch.num_rows() {
-            if let Some(date) = date_of(dates.value(index)) {
-                each(date, &Row { batch, index });
+            if let Some(date) = dates.get(index) {
+                let row = Row {
+                    columns: engine::columns(batch),
+                    index,
+                };
+                each(date, &row)?;
             }
         }
     }

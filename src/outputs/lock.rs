@@ -1,8 +1,16 @@
-//! One run per output folder: a lock file holding the owner's pid. A lock whose
-//! process is gone (killed, machine rebooted) is stale and taken over.
+//! One run per output folder. The lock is an advisory `flock` on
+//! `OUT/.zhijian.lock`: the kernel holds it for exactly as long as the process
+//! lives, so two runs can never both hold it (not even when they start together
+//! or one of them finds the file still empty), and a run that was killed can
+//! never leave a lock behind. The file itself only says who holds the lock, for
+//! the message of a run that is refused.
 
-use std::io::Write;
+use std::fs::File;
+use std::io::{Read, Seek, Write};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+
+use rustix::fs::{FlockOperation, flock};
 
 use crate::error::{Error, Result};
 
@@ -12,155 +20,100 @@ pub const LOCK_NAME: &str = ".zhijian.lock";
 #[derive(Debug)]
 pub struct OutputLock {
     path: PathBuf,
-    /// What the lock said when a stale one was taken over, for the log.
+    file: File,
+    /// Who held the lock before, when a run that is gone left its file behind.
     pub took_over: Option<String>,
 }
 
 impl OutputLock {
-    /// Takes the lock of `out` (created if missing), or says who holds it.
-    pub fn acquire(out: &Path) -> Result<Self> {
-        std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-        let path = out.join(LOCK_NAME);
-        if try_create(&path)? {
+    /// Takes the lock of `dir` (created if missing), or says who holds it.
+    pub fn acquire(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let path = dir.join(LOCK_NAME);
+        // The holder removes the file when it is done: a run that opened the old
+        // file just before must try again on the new one.
+        for _ in 0..16 {
+            let mut file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+                .map_err(|e| Error::io(&path, e))?;
+            match flock(&file, FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => {}
+                Err(e) if e == rustix::io::Errno::WOULDBLOCK => {
+                    return Err(Error::Locked {
+                        holder: describe(&read_all(&mut file)),
+                        lock: path,
+                    });
+                }
+                Err(e) => return Err(Error::io(&path, e.into())),
+            }
+            if !is_the_file_at(&file, &path) {
+                continue;
+            }
+            let previous = read_all(&mut file);
+            write_holder(&mut file).map_err(|e| Error::io(&path, e))?;
             return Ok(Self {
                 path,
-                took_over: None,
+                file,
+                took_over: (!previous.trim().is_empty()).then(|| describe(&previous)),
             });
         }
-        let holder = std::fs::read_to_string(&path).unwrap_or_default();
-        if Holder::parse(&holder).is_some_and(|h| h.is_running()) {
-            return Err(Error::Locked {
-                lock: path,
-                holder: describe(&holder),
-            });
-        }
-        // Stale. Remove it and race for it like a new run: if another process
-        // got there first, it holds the lock now.
-        match std::fs::remove_file(&path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::io(&path, e)),
-        }
-        if try_create(&path)? {
-            return Ok(Self {
-                path,
-                took_over: Some(describe(&holder)),
-            });
-        }
-        let holder = std::fs::read_to_string(&path).unwrap_or_default();
         Err(Error::Locked {
             lock: path,
-            holder: describe(&holder),
+            holder: "other runs that keep taking and releasing it".into(),
         })
     }
 }
 
 impl Drop for OutputLock {
     fn drop(&mut self) {
+        // Removed while still locked; closing the file then releases the lock.
         let _ = std::fs::remove_file(&self.path);
+        let _ = flock(&self.file, FlockOperation::Unlock);
     }
 }
 
-fn try_create(path: &Path) -> Result<bool> {
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-    {
-        Ok(mut file) => {
-            let me = Holder::me();
-            file.write_all(me.render().as_bytes())
-                .and_then(|()| file.sync_all())
-                .map_err(|e| Error::io(path, e))?;
-            Ok(true)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-        Err(e) => Err(Error::io(path, e)),
+/// Whether `file` is still the one at `path` (not removed or replaced meanwhile).
+fn is_the_file_at(file: &File, path: &Path) -> bool {
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
+        _ => false,
     }
+}
+
+fn read_all(file: &mut File) -> String {
+    let mut text = String::new();
+    let _ = file.rewind().and_then(|()| file.read_to_string(&mut text));
+    text
+}
+
+fn write_holder(file: &mut File) -> std::io::Result<()> {
+    let text = format!(
+        "pid={}\nstarted={}\n",
+        std::process::id(),
+        chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ")
+    );
+    file.set_len(0)?;
+    file.rewind()?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
 }
 
 fn describe(text: &str) -> String {
-    match Holder::parse(text) {
-        Some(h) => format!("pid {}, started {}", h.pid, h.started),
-        None => format!("unreadable lock: {:?}", text.trim()),
-    }
-}
-
-/// What a lock file records about its owner.
-#[derive(Debug, PartialEq)]
-struct Holder {
-    pid: u32,
-    /// The kernel's start time of the process, so that a recycled pid is not
-    /// mistaken for the owner.
-    start_ticks: Option<u64>,
-    started: String,
-}
-
-impl Holder {
-    fn me() -> Self {
-        let pid = std::process::id();
-        Self {
-            pid,
-            start_ticks: start_ticks(pid),
-            started: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        }
-    }
-
-    fn render(&self) -> String {
-        let ticks = self.start_ticks.map(|t| t.to_string()).unwrap_or_default();
-        format!(
-            "pid={}\nstart_ticks={ticks}\nstarted={}\n",
-            self.pid, self.started
-        )
-    }
-
-    fn parse(text: &str) -> Option<Self> {
-        let value = |key: &str| {
-            text.lines()
-                .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
-                .map(str::trim)
-        };
-        Some(Self {
-            pid: value("pid")?.parse().ok()?,
-            start_ticks: value("start_ticks").and_then(|t| t.parse().ok()),
-            started: value("started").unwrap_or("?").to_string(),
-        })
-    }
-
-    fn is_running(&self) -> bool {
-        if !process_exists(self.pid) {
-            return false;
-        }
-        match (self.start_ticks, start_ticks(self.pid)) {
-            (Some(recorded), Some(now)) => recorded == now,
-            _ => true,
-        }
-    }
-}
-
-#[cfg(unix)]
-fn process_exists(pid: u32) -> bool {
-    let Some(pid) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) else {
-        return false;
+    let value = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+            .map(str::trim)
     };
-    match rustix::process::test_kill_process(pid) {
-        Ok(()) => true,
-        // It exists but belongs to someone else.
-        Err(e) => e == rustix::io::Errno::PERM,
+    match (value("pid"), value("started")) {
+        (Some(pid), Some(started)) => format!("pid {pid}, started {started}"),
+        (Some(pid), None) => format!("pid {pid}"),
+        _ if text.trim().is_empty() => "a run that is just starting".to_string(),
+        _ => format!("unreadable lock: {:?}", text.trim()),
     }
-}
-
-#[cfg(not(unix))]
-fn process_exists(_: u32) -> bool {
-    true
-}
-
-/// Field 22 of `/proc/PID/stat` (Linux): when the process started.
-fn start_ticks(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name may hold spaces and parentheses; fields follow the last ')'.
-    let after_name = &stat[stat.rfind(')')? + 2..];
-    after_name.split_whitespace().nth(19)?.parse().ok()
 }
 
 #[cfg(test)]
@@ -171,6 +124,7 @@ mod tests {
     fn a_second_lock_is_refused_and_released_on_drop() {
         let dir = tempfile::tempdir().unwrap();
         let lock = OutputLock::acquire(dir.path()).unwrap();
+        assert_eq!(lock.took_over, None);
         let err = OutputLock::acquire(dir.path()).unwrap_err();
         assert!(matches!(err, Error::Locked { .. }), "{err}");
         assert!(
@@ -183,12 +137,12 @@ mod tests {
     }
 
     #[test]
-    fn a_stale_lock_is_taken_over() {
+    fn the_lock_of_a_run_that_is_gone_is_taken_over() {
         let dir = tempfile::tempdir().unwrap();
-        // A pid beyond Linux's maximum (2^22) never runs.
+        // What a killed run leaves: the file, but no process holding it.
         std::fs::write(
             dir.path().join(LOCK_NAME),
-            "pid=99999999\nstart_ticks=1\nstarted=2026-11-22T01:00:00Z\n",
+            "pid=99999999\nstarted=2026-11-22T01:00:00Z\n",
         )
         .unwrap();
         let lock = OutputLock::acquire(dir.path()).unwrap();
@@ -196,30 +150,58 @@ mod tests {
             lock.took_over.as_deref(),
             Some("pid 99999999, started 2026-11-22T01:00:00Z")
         );
+        let text = std::fs::read_to_string(dir.path().join(LOCK_NAME)).unwrap();
+        assert!(
+            text.starts_with(&format!("pid={}\n", std::process::id())),
+            "{text}"
+        );
+    }
+
+    /// Another run has just created the lock and not yet written its pid: the lock
+    /// is held, not stale.
+    #[test]
+    fn a_lock_still_being_written_is_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let creator = std::fs::File::create(dir.path().join(LOCK_NAME)).unwrap();
+        rustix::fs::flock(&creator, rustix::fs::FlockOperation::NonBlockingLockExclusive).unwrap();
+        let err = OutputLock::acquire(dir.path()).unwrap_err();
+        assert!(matches!(err, Error::Locked { .. }), "{err}");
+        assert!(err.to_string().contains("just starting"), "{err}");
+        drop(creator);
+        OutputLock::acquire(dir.path()).unwrap();
+    }
+
+    /// Runs racing for one folder: never two holders at once.
+    #[test]
+    fn racing_runs_never_hold_the_lock_together() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let dir = tempfile::tempdir().unwrap();
+        let holders = AtomicUsize::new(0);
+        let (taken, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        std::thread::scope(|scope| {
+            for _ in 0..8 {
+                scope.spawn(|| {
+                    for _ in 0..200 {
+                        if let Ok(lock) = OutputLock::acquire(dir.path()) {
+                            let now = holders.fetch_add(1, Ordering::SeqCst) + 1;
+                            most.fetch_max(now, Ordering::SeqCst);
+                            taken.fetch_add(1, Ordering::SeqCst);
+                            std::thread::yield_now();
+                            holders.fetch_sub(1, Ordering::SeqCst);
+                            drop(lock);
+                        }
+                    }
+                });
+            }
+        });
+        assert!(taken.load(Ordering::SeqCst) > 0);
+        assert_eq!(most.load(Ordering::SeqCst), 1, "two runs held the lock at once");
     }
 
     #[test]
-    fn a_recycled_pid_does_not_hold_the_lock() {
-        let me = Holder::me();
-        let recycled = Holder {
-            start_ticks: me.start_ticks.map(|t| t + 1),
-            ..Holder::me()
-        };
-        assert!(me.is_running());
-        assert_eq!(recycled.is_running(), me.start_ticks.is_none());
-    }
-
-    #[test]
-    fn holder_round_trips() {
-        let me = Holder::me();
-        assert_eq!(Holder::parse(&me.render()), Some(me));
-        assert_eq!(Holder::parse("garbage"), None);
-    }
-
-    #[test]
-    fn start_ticks_of_this_process() {
-        if cfg!(target_os = "linux") {
-            assert!(start_ticks(std::process::id()).is_some());
-        }
+    fn holders_are_described() {
+        assert_eq!(describe("pid=7\nstarted=x\n"), "pid 7, started x");
+        assert_eq!(describe(""), "a run that is just starting");
+        assert_eq!(describe("garbage"), "unreadable lock: \"garbage\"");
     }
 }

@@ -111,6 +111,11 @@ impl Manifest {
         let mut text = serde_json::to_string_pretty(self)
             .map_err(|e| Error::Internal(format!("manifest does not serialise: {e}")))?;
         text.push('\n');
+        // A kill in the middle of writing: half a manifest in the staging folder.
+        crate::failpoint!("manifest::write", |action| {
+            let _ = std::fs::write(path, &text.as_bytes()[..text.len() / 2]);
+            crate::failpoint::act("manifest::write", action)
+        });
         std::fs::write(path, text).map_err(|e| Error::io(path, e))
     }
 }

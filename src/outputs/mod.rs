@@ -1,16 +1,15 @@
 //! The published outputs of a run (design §7): one folder per session date with
 //! the tables as Parquet (scorecards also as CSV; `inquiries` feeds the monthly KPI
 //! of design §8), the rejects and a manifest,
-//! each folder built aside and swapped in whole ([`publish`]), one run at a time
-//! per output folder ([`lock`]).
+//! each folder built aside and swapped in whole, one run at a time per output
+//! folder ([`publisher`], [`lock`]).
 
 pub mod lock;
 pub mod manifest;
-pub mod publish;
+pub mod publisher;
 pub mod writers;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -19,6 +18,7 @@ use datafusion::prelude::SessionContext;
 use crate::engine;
 use crate::error::Result;
 use crate::schema::{INQUIRIES, ROUNDS_OUTPUT, RULE_HITS, SCORECARDS, VIOLATIONS};
+use publisher::{Publisher, Staging};
 use writers::{TableFiles, write_query};
 
 /// The name of a date's folder.
@@ -113,16 +113,19 @@ pub struct TableFile {
 /// The date folders a run is building: staging folders opened as dates turn up,
 /// and every table's files in them. Rows come a unit of shops at a time, in shop
 /// order, so each file ends up sorted as [`Table`] says.
-pub struct DateOutputs {
-    out: PathBuf,
-    folders: BTreeMap<NaiveDate, PathBuf>,
+pub struct DateOutputs<'a> {
+    publisher: &'a Publisher,
+    folders: BTreeMap<NaiveDate, Staging>,
     tables: Vec<(Table, TableFiles)>,
 }
 
-impl DateOutputs {
-    pub fn new(out: &Path) -> Self {
+/// A date folder built and not yet published, with the tables written into it.
+pub type BuiltDate = (Staging, Vec<TableFile>);
+
+impl<'a> DateOutputs<'a> {
+    pub fn new(publisher: &'a Publisher) -> Self {
         Self {
-            out: out.to_path_buf(),
+            publisher,
             folders: BTreeMap::new(),
             tables: tables()
                 .into_iter()
@@ -142,9 +145,9 @@ impl DateOutputs {
         }
         for date in dates {
             if !self.folders.contains_key(date) {
-                let staging = publish::fresh_staging(&self.out.join(date_folder(*date)))?;
+                let staging = self.publisher.stage_folder(&date_folder(*date))?;
                 for (_, files) in &mut self.tables {
-                    files.open_date(*date, &staging)?;
+                    files.open_date(*date, staging.path())?;
                 }
                 self.folders.insert(*date, staging);
             }
@@ -153,17 +156,18 @@ impl DateOutputs {
             let started = std::time::Instant::now();
             write_query(engine::read_only_sql(ctx, &table.sql(dates)).await?, files).await?;
             files.flush()?;
+            crate::failpoint!("outputs::table-written");
             crate::progress::timing(&format!("table {}", table.name), started);
         }
         Ok(())
     }
 
     /// Closes every file: the staging folder of each date and what it holds.
-    pub fn finish(self) -> Result<BTreeMap<NaiveDate, (PathBuf, Vec<TableFile>)>> {
-        let mut done: BTreeMap<NaiveDate, (PathBuf, Vec<TableFile>)> = self
+    pub fn finish(self) -> Result<BTreeMap<NaiveDate, BuiltDate>> {
+        let mut done: BTreeMap<NaiveDate, BuiltDate> = self
             .folders
-            .iter()
-            .map(|(date, folder)| (*date, (folder.clone(), Vec::new())))
+            .into_iter()
+            .map(|(date, folder)| (date, (folder, Vec::new())))
             .collect();
         for (table, files) in self.tables {
             for (date, rows) in files.finish()? {

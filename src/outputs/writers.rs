@@ -7,13 +7,13 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use chrono::{Datelike, NaiveDate};
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::compute::cast;
+use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{Date32Type, SchemaRef};
 use datafusion::parquet::arrow::ArrowWriter;
 use futures::StreamExt;
 
 use crate::dataset::writer_properties;
+use crate::engine;
 use crate::error::{Error, Result};
 
 /// Days from 0001-01-01 to 1970-01-01, to turn Arrow's Date32 into a date.
@@ -37,16 +37,9 @@ pub struct TableFiles {
 
 struct DateFiles {
     parquet: ArrowWriter<BufWriter<File>>,
-    csv: Option<datafusion::arrow::csv::Writer<BufWriter<File>>>,
+    parquet_path: PathBuf,
+    csv: Option<(datafusion::arrow::csv::Writer<BufWriter<File>>, PathBuf)>,
     rows: u64,
-}
-
-/// What was written for one table in one date folder.
-#[derive(Debug, Clone)]
-pub struct Written {
-    pub date: NaiveDate,
-    pub files: Vec<PathBuf>,
-    pub rows: u64,
 }
 
 fn create(path: &Path) -> Result<BufWriter<File>> {
@@ -68,19 +61,20 @@ impl TableFiles {
 
     /// Opens `NAME.parquet` (and `NAME.csv` when `csv`) in the folder of `date`.
     pub fn open_date(&mut self, date: NaiveDate, folder: &Path) -> Result<()> {
+        let parquet_path = folder.join(format!("{}.parquet", self.name));
         let parquet = ArrowWriter::try_new(
-            create(&folder.join(format!("{}.parquet", self.name)))?,
+            create(&parquet_path)?,
             self.schema.clone(),
             Some(writer_properties()),
-        )?;
+        )
+        .map_err(|e| Error::write(&parquet_path, e))?;
         let csv = if self.csv {
-            let out = create(&folder.join(format!("{}.csv", self.name)))?;
-            Some(
-                datafusion::arrow::csv::WriterBuilder::new()
-                    .with_header(true)
-                    .with_null(String::new())
-                    .build(out),
-            )
+            let path = folder.join(format!("{}.csv", self.name));
+            let writer = datafusion::arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .with_null(String::new())
+                .build(create(&path)?);
+            Some((writer, path))
         } else {
             None
         };
@@ -88,6 +82,7 @@ impl TableFiles {
             days_of(date),
             DateFiles {
                 parquet,
+                parquet_path,
                 csv,
                 rows: 0,
             },
@@ -98,7 +93,7 @@ impl TableFiles {
     /// Writes a batch whose first column is the date, sorted; rows of dates
     /// without a folder are skipped.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
-        let batch = conform(batch, &self.schema)?;
+        let batch = engine::decode::conform(batch, &self.schema)?;
         let dates = batch.column(0).as_primitive::<Date32Type>();
         let mut start = 0;
         while start < batch.num_rows() {
@@ -109,9 +104,12 @@ impl TableFiles {
             }
             if let Some(files) = self.per_date.get_mut(&day) {
                 let slice = batch.slice(start, end - start);
-                files.parquet.write(&slice)?;
-                if let Some(csv) = &mut files.csv {
-                    csv.write(&slice)?;
+                files
+                    .parquet
+                    .write(&slice)
+                    .map_err(|e| Error::write(&files.parquet_path, e))?;
+                if let Some((csv, path)) = &mut files.csv {
+                    csv.write(&slice).map_err(|e| Error::write(&*path, e))?;
                 }
                 files.rows += slice.num_rows() as u64;
             }
@@ -124,7 +122,10 @@ impl TableFiles {
     /// dates do not pile up while the run goes on with other shops.
     pub fn flush(&mut self) -> Result<()> {
         for files in self.per_date.values_mut() {
-            files.parquet.flush()?;
+            files
+                .parquet
+                .flush()
+                .map_err(|e| Error::write(&files.parquet_path, e))?;
         }
         Ok(())
     }
@@ -133,48 +134,18 @@ impl TableFiles {
     pub fn finish(self) -> Result<BTreeMap<NaiveDate, u64>> {
         let mut rows = BTreeMap::new();
         for (day, files) in self.per_date {
-            files.parquet.close()?;
-            if let Some(csv) = files.csv {
+            files
+                .parquet
+                .close()
+                .map_err(|e| Error::write(&files.parquet_path, e))?;
+            if let Some((csv, path)) = files.csv {
                 let mut out = csv.into_inner();
-                std::io::Write::flush(&mut out).map_err(|e| Error::io("csv", e))?;
+                std::io::Write::flush(&mut out).map_err(|e| Error::write(&path, e))?;
             }
             rows.insert(date_of(day).expect("a date we created"), files.rows);
         }
         Ok(rows)
     }
-}
-
-/// Casts a query's batch to the published schema: DataFusion may hand back string
-/// views, other integer widths or looser nullability depending on the plan.
-pub fn conform(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
-    if batch.num_columns() != schema.fields().len() {
-        return Err(Error::Internal(format!(
-            "a query gave {} columns for a table of {}",
-            batch.num_columns(),
-            schema.fields().len()
-        )));
-    }
-    let columns = schema
-        .fields()
-        .iter()
-        .zip(batch.columns())
-        .map(|(field, column)| {
-            if column.data_type() == field.data_type() {
-                Ok(column.clone())
-            } else {
-                Ok(cast(column, field.data_type())?)
-            }
-        })
-        .collect::<Result<Vec<_>>>()?;
-    for (field, column) in schema.fields().iter().zip(&columns) {
-        if !field.is_nullable() && column.null_count() > 0 {
-            return Err(Error::Internal(format!(
-                "column {} of a published table has nulls",
-                field.name()
-            )));
-        }
-    }
-    Ok(RecordBatch::try_new(schema.clone(), columns)?)
 }
 
 /// Runs `frame` and writes its rows into `files`.

@@ -7,15 +7,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use chrono::NaiveDate;
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
+use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::prelude::SessionContext;
 
 use super::html::{escape, number, page, percent, sortable_table};
 use super::svg::{self, BoxStats};
 use crate::engine;
 use crate::error::Result;
+use crate::mask::mask_pii;
 use crate::outputs::manifest::Counts;
 use crate::rules::compile::quote;
 
@@ -38,38 +39,6 @@ const BOX_AGENTS: usize = 60;
 const LOWEST: usize = 10;
 /// A conversation longer than this is shown around its evidence only.
 const WHOLE_TRANSCRIPT: usize = 24;
-
-/// A result column as shown text / numbers.
-struct Column(datafusion::arrow::array::ArrayRef);
-
-impl Column {
-    fn of(batch: &RecordBatch, name: &str) -> Self {
-        Self(
-            batch
-                .column(batch.schema().index_of(name).expect("queried column"))
-                .clone(),
-        )
-    }
-    fn text(&self, row: usize) -> String {
-        let c = cast(&self.0, &DataType::Utf8).expect("casts to text");
-        let c = c.as_string::<i32>();
-        if c.is_null(row) {
-            String::new()
-        } else {
-            c.value(row).to_string()
-        }
-    }
-    fn float(&self, row: usize) -> Option<f64> {
-        let c = cast(&self.0, &DataType::Float64).ok()?;
-        let c = c.as_primitive::<Float64Type>();
-        (!c.is_null(row)).then(|| c.value(row))
-    }
-    fn int(&self, row: usize) -> i64 {
-        let c = cast(&self.0, &DataType::Int64).expect("casts to integer");
-        let c = c.as_primitive::<Int64Type>();
-        if c.is_null(row) { 0 } else { c.value(row) }
-    }
-}
 
 async fn rows(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
     Ok(engine::query(ctx, sql).await?.1)
@@ -204,41 +173,35 @@ async fn scorecards(ctx: &SessionContext, day: &str, body: &mut String) -> Resul
     ];
     let mut table = Vec::new();
     for b in &batches {
-        let c = |n: &str| Column::of(b, n);
-        let (shop, agent) = (c("shop"), c("agent_id"));
-        let floats = ["first_response_avg_s", "response_avg_s", "response_p90_s"].map(&c);
-        let rates = ["within_30s_rate", "within_180s_rate"].map(&c);
-        let counts = ["sessions", "agent_msgs", "rounds"].map(&c);
-        let (unanswered, violations, deducted, qa, critical) = (
-            c("unanswered"),
-            c("violations"),
-            c("deducted"),
-            c("qa_score"),
-            c("critical_sessions"),
+        let c = engine::columns(b);
+        let (shop, agent) = (c.text("shop")?, c.text("agent_id")?);
+        let counts = [c.int("sessions")?, c.int("agent_msgs")?, c.int("rounds")?];
+        let latencies = [
+            c.float("first_response_avg_s")?,
+            c.float("response_avg_s")?,
+            c.float("response_p90_s")?,
+        ];
+        let rates = [c.float("within_30s_rate")?, c.float("within_180s_rate")?];
+        let (unanswered, violations) = (c.int("unanswered")?, c.int("violations")?);
+        let (deducted, qa, critical) = (
+            c.float("deducted")?,
+            c.float("qa_score")?,
+            c.int("critical_sessions")?,
         );
         for row in 0..b.num_rows() {
             let key = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
+            let count = |c: &engine::decode::IntColumn| (c.count(row).to_string(), c.count(row).to_string());
             let mut cells = vec![
-                (shop.text(row), escape(&shop.text(row))),
-                (agent.text(row), escape(&agent.text(row))),
+                (shop.or_empty(row).to_string(), escape(shop.or_empty(row))),
+                (agent.or_empty(row).to_string(), escape(agent.or_empty(row))),
             ];
-            cells.extend(
-                counts
-                    .iter()
-                    .map(|c| (c.int(row).to_string(), c.int(row).to_string())),
-            );
-            cells.extend(
-                floats
-                    .iter()
-                    .map(|c| (key(c.float(row)), number(c.float(row), 1))),
-            );
-            cells.extend(rates.iter().map(|c| (key(c.float(row)), percent(c.float(row)))));
-            for c in [&unanswered, &violations] {
-                cells.push((c.int(row).to_string(), c.int(row).to_string()));
-            }
-            cells.push((key(deducted.float(row)), number(deducted.float(row), 1)));
-            cells.push((key(qa.float(row)), number(qa.float(row), 2)));
-            cells.push((critical.int(row).to_string(), critical.int(row).to_string()));
+            cells.extend(counts.iter().map(count));
+            cells.extend(latencies.iter().map(|c| (key(c.get(row)), number(c.get(row), 1))));
+            cells.extend(rates.iter().map(|c| (key(c.get(row)), percent(c.get(row)))));
+            cells.extend([&unanswered, &violations].map(count));
+            cells.push((key(deducted.get(row)), number(deducted.get(row), 1)));
+            cells.push((key(qa.get(row)), number(qa.get(row), 2)));
+            cells.push(count(&critical));
             table.push(cells);
         }
     }
@@ -263,18 +226,19 @@ async fn rule_hits(ctx: &SessionContext, day: &str, body: &mut String) -> Result
     let mut items = Vec::new();
     let mut severities = Vec::new();
     for b in &batches {
+        let c = engine::columns(b);
         let (id, name, severity, hits) = (
-            Column::of(b, "rule_id"),
-            Column::of(b, "rule_name"),
-            Column::of(b, "severity"),
-            Column::of(b, "hits"),
+            c.text("rule_id")?,
+            c.text("rule_name")?,
+            c.text("severity")?,
+            c.int("hits")?,
         );
         for row in 0..b.num_rows() {
             items.push((
-                format!("{} ({})", name.text(row), id.text(row)),
-                hits.int(row) as f64,
+                format!("{} ({})", name.or_empty(row), id.or_empty(row)),
+                hits.count(row) as f64,
             ));
-            severities.push(severity.text(row));
+            severities.push(severity.or_empty(row).to_string());
         }
     }
     let chart = svg::bars("hits per rule", &items, |i| match severities[i].as_str() {
@@ -301,8 +265,8 @@ async fn latencies(ctx: &SessionContext, day: &str, body: &mut String) -> Result
     let mut bins = vec![0.0; BINS.len()];
     let mut boxes = Vec::new();
     for b in &batches {
-        let agent = Column::of(b, "agent_id");
-        let lists = b.column(2).as_list::<i32>();
+        let agent = engine::columns(b).text("agent_id")?;
+        let lists = b.column(b.schema().index_of("latencies")?).as_list::<i32>();
         for row in 0..b.num_rows() {
             let values = cast(&lists.value(row), &DataType::Float64)?;
             let mut values: Vec<f64> = values.as_primitive::<Float64Type>().iter().flatten().collect();
@@ -313,7 +277,7 @@ async fn latencies(ctx: &SessionContext, day: &str, body: &mut String) -> Result
                 }
             }
             if let Some(stats) = BoxStats::of_sorted(&values) {
-                boxes.push((agent.text(row), stats));
+                boxes.push((agent.or_empty(row).to_string(), stats));
             }
         }
     }
@@ -402,20 +366,21 @@ pub async fn lowest(ctx: &SessionContext, date: NaiveDate) -> Result<Vec<Lowest>
     .await?;
     let mut lowest = Vec::new();
     for b in &batches {
+        let c = engine::columns(b);
         let (shop, session, agent, score, critical) = (
-            Column::of(b, "shop"),
-            Column::of(b, "session_id"),
-            Column::of(b, "agent_id"),
-            Column::of(b, "score"),
-            Column::of(b, "critical"),
+            c.text("shop")?,
+            c.text("session_id")?,
+            c.text("agent_id")?,
+            c.float("score")?,
+            c.text("critical")?,
         );
         for row in 0..b.num_rows() {
             lowest.push(Lowest {
-                shop: shop.text(row),
-                session_id: session.text(row),
-                agent_id: agent.text(row),
-                score: score.float(row),
-                critical: critical.text(row) == "true",
+                shop: shop.or_empty(row).to_string(),
+                session_id: session.or_empty(row).to_string(),
+                agent_id: agent.or_empty(row).to_string(),
+                score: score.get(row),
+                critical: critical.get(row) == Some("true"),
                 hits: Vec::new(),
                 transcript: Vec::new(),
                 marked: BTreeSet::new(),
@@ -442,7 +407,7 @@ pub async fn lowest(ctx: &SessionContext, date: NaiveDate) -> Result<Vec<Lowest>
     let messages = rows(
         ctx,
         &format!(
-            "SELECT m.shop, m.session_id, m.seq, m.local_time, m.role, m.agent_id, m.msg_id, zj_mask(m.text) AS text \
+            "SELECT m.shop, m.session_id, m.seq, m.local_time, m.role, m.agent_id, m.msg_id, m.text \
              FROM messages m JOIN (VALUES {in_list}) AS k(shop, session_id) ON k.shop = m.shop AND k.session_id = m.session_id \
              ORDER BY m.shop, m.session_id, m.seq"
         ),
@@ -452,63 +417,59 @@ pub async fn lowest(ctx: &SessionContext, date: NaiveDate) -> Result<Vec<Lowest>
     let mut hits: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     let mut evidence: BTreeMap<(String, String, String), BTreeSet<String>> = BTreeMap::new();
     for b in &violations {
-        let c = |n: &str| Column::of(b, n);
-        let (shop, session, agent, name, severity, deduct, bonus, detail, anchor) = (
-            c("shop"),
-            c("session_id"),
-            c("agent_id"),
-            c("rule_name"),
-            c("severity"),
-            c("deduct"),
-            c("bonus"),
-            c("detail"),
-            c("msg_id"),
+        let c = engine::columns(b);
+        let (shop, session, agent, name, severity, detail, anchor) = (
+            c.text("shop")?,
+            c.text("session_id")?,
+            c.text("agent_id")?,
+            c.text("rule_name")?,
+            c.text("severity")?,
+            c.text("detail")?,
+            c.text("msg_id")?,
         );
-        let ids = b.column(b.schema().index_of("msg_ids")?).as_list::<i32>().clone();
+        let (deduct, bonus, ids) = (c.float("deduct")?, c.float("bonus")?, c.text_list("msg_ids")?);
         for row in 0..b.num_rows() {
-            let points = bonus.float(row).unwrap_or(0.0) - deduct.float(row).unwrap_or(0.0);
-            hits.entry((shop.text(row), session.text(row)))
+            let points = bonus.get(row).unwrap_or(0.0) - deduct.get(row).unwrap_or(0.0);
+            let (shop, session, agent) = (shop.or_empty(row), session.or_empty(row), agent.or_empty(row));
+            hits.entry((shop.to_string(), session.to_string()))
                 .or_default()
                 .push(format!(
                     "<li><span class=\"hit\">{}</span> [{}] {:+} {} — {}</li>",
-                    escape(&name.text(row)),
-                    escape(&severity.text(row)),
+                    escape(name.or_empty(row)),
+                    escape(severity.or_empty(row)),
                     points,
-                    escape(&agent.text(row)),
-                    escape(&detail.text(row))
+                    escape(agent),
+                    escape(detail.or_empty(row))
                 ));
             let marked = evidence
-                .entry((shop.text(row), session.text(row), agent.text(row)))
+                .entry((shop.to_string(), session.to_string(), agent.to_string()))
                 .or_default();
-            marked.insert(anchor.text(row));
-            if !ids.is_null(row) {
-                let list = cast(&ids.value(row), &DataType::Utf8)?;
-                marked.extend(list.as_string::<i32>().iter().flatten().map(str::to_string));
-            }
+            marked.insert(anchor.or_empty(row).to_string());
+            marked.extend(ids.get(row));
         }
     }
     let mut transcripts: BTreeMap<(String, String), Vec<Line>> = BTreeMap::new();
     for b in &messages {
-        let c = |n: &str| Column::of(b, n);
+        let c = engine::columns(b);
         let (shop, session, time, role, agent, msg, text) = (
-            c("shop"),
-            c("session_id"),
-            c("local_time"),
-            c("role"),
-            c("agent_id"),
-            c("msg_id"),
-            c("text"),
+            c.text("shop")?,
+            c.text("session_id")?,
+            c.text("local_time")?,
+            c.text("role")?,
+            c.text("agent_id")?,
+            c.text("msg_id")?,
+            c.text("text")?,
         );
         for row in 0..b.num_rows() {
-            let clock = time.text(row).get(..8).unwrap_or("").to_string();
-            let who = match role.text(row).as_str() {
-                "agent" => format!("{clock} {}", agent.text(row)),
+            let clock = time.or_empty(row).get(..8).unwrap_or("");
+            let who = match role.or_empty(row) {
+                "agent" => format!("{clock} {}", agent.or_empty(row)),
                 other => format!("{clock} {other}"),
             };
             transcripts
-                .entry((shop.text(row), session.text(row)))
+                .entry((shop.or_empty(row).to_string(), session.or_empty(row).to_string()))
                 .or_default()
-                .push((msg.text(row), who, text.text(row)));
+                .push((msg.or_empty(row).to_string(), who, text.or_empty(row).to_string()));
         }
     }
     for l in &mut lowest {
@@ -568,11 +529,12 @@ fn lowest_conversations(lowest: &[Lowest], body: &mut String) {
             } else {
                 ""
             };
+            // The report is read by people: personal data is masked where it is written.
             let _ = write!(
                 body,
                 "<li{class}><span class=\"who\">{}</span> {}</li>",
                 escape(who),
-                escape(text)
+                escape(&mask_pii(text))
             );
         }
         if skipped {

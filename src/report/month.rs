@@ -7,16 +7,13 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use chrono::NaiveDate;
-use datafusion::arrow::array::{AsArray, RecordBatch};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Date32Type, Float64Type, Int64Type};
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::html::{escape, number, page, sortable_table};
 use super::svg::{self, Series};
+use crate::engine;
 use crate::error::{Error, Result};
 use crate::kpi::{Month, month, month_folder};
-use crate::outputs::writers::date_of;
 use crate::schema::SCORECARDS;
 
 /// Lines drawn per team chart besides the team's own (the busiest agents).
@@ -33,36 +30,24 @@ struct Card {
     qa_score: f64,
 }
 
-fn floats(batch: &RecordBatch, name: &str) -> Result<Vec<Option<f64>>> {
-    let column = cast(batch.column(batch.schema().index_of(name)?), &DataType::Float64)?;
-    Ok(column.as_primitive::<Float64Type>().iter().collect())
-}
-
-fn texts(batch: &RecordBatch, name: &str) -> Result<Vec<String>> {
-    let column = cast(batch.column(batch.schema().index_of(name)?), &DataType::Utf8)?;
-    Ok(column
-        .as_string::<i32>()
-        .iter()
-        .map(|v| v.unwrap_or_default().to_string())
-        .collect())
-}
-
 fn read_cards(days: &[month::Day]) -> Result<Vec<Card>> {
     let mut cards = Vec::new();
     for batch in month::read_table(days, "scorecards", &SCORECARDS)? {
-        let dates = batch.column(0).as_primitive::<Date32Type>().clone();
-        let (shops, agents) = (texts(&batch, "shop")?, texts(&batch, "agent_id")?);
-        let (sessions, rounds) = (floats(&batch, "sessions")?, floats(&batch, "rounds")?);
-        let (latency, qa) = (floats(&batch, "response_avg_s")?, floats(&batch, "qa_score")?);
+        let c = engine::columns(&batch);
+        let (dates, shops, agents) = (c.date("date")?, c.text("shop")?, c.text("agent_id")?);
+        let (sessions, rounds) = (c.float("sessions")?, c.float("rounds")?);
+        let (latency, qa) = (c.float("response_avg_s")?, c.float("qa_score")?);
         for row in 0..batch.num_rows() {
             cards.push(Card {
-                date: date_of(dates.value(row)).ok_or_else(|| Error::Internal("date out of range".into()))?,
-                shop: shops[row].clone(),
-                agent: agents[row].clone(),
-                sessions: sessions[row].unwrap_or(0.0),
-                rounds: rounds[row].unwrap_or(0.0),
-                response_avg_s: latency[row],
-                qa_score: qa[row].unwrap_or(0.0),
+                date: dates
+                    .get(row)
+                    .ok_or_else(|| Error::Internal("a scorecard without a date".into()))?,
+                shop: shops.or_empty(row).to_string(),
+                agent: agents.or_empty(row).to_string(),
+                sessions: sessions.get(row).unwrap_or(0.0),
+                rounds: rounds.get(row).unwrap_or(0.0),
+                response_avg_s: latency.get(row),
+                qa_score: qa.get(row).unwrap_or(0.0),
             });
         }
     }
@@ -180,20 +165,17 @@ fn kpi_ranking(body: &mut String, out: &Path, month: Month) -> Result<()> {
     let mut ranked: Vec<Ranked> = Vec::new();
     for batch in ParquetRecordBatchReaderBuilder::try_new(file)?.build()? {
         let batch = batch?;
-        let (shops, agents) = (texts(&batch, "shop")?, texts(&batch, "agent_id")?);
-        let (scores, multipliers) = (floats(&batch, "kpi_score")?, floats(&batch, "multiplier")?);
-        let sessions = cast(
-            batch.column(batch.schema().index_of("sessions")?),
-            &DataType::Int64,
-        )?;
-        let sessions = sessions.as_primitive::<Int64Type>();
+        let c = engine::columns(&batch);
+        let (shops, agents) = (c.text("shop")?, c.text("agent_id")?);
+        let (scores, multipliers, sessions) =
+            (c.float("kpi_score")?, c.float("multiplier")?, c.int("sessions")?);
         for row in 0..batch.num_rows() {
             ranked.push((
-                shops[row].clone(),
-                agents[row].clone(),
-                scores[row],
-                multipliers[row],
-                sessions.value(row),
+                shops.or_empty(row).to_string(),
+                agents.or_empty(row).to_string(),
+                scores.get(row),
+                multipliers.get(row),
+                sessions.get(row).unwrap_or(0),
             ));
         }
     }

@@ -1,8 +1,6 @@
 //! `zhijian rules test`: each rule's `[[test]]` transcripts run through the real
 //! pipeline (views, functions, the rule's query), compared with `expect` and `hits`.
 
-use datafusion::arrow::array::{Array, AsArray};
-
 use crate::engine;
 use crate::error::Result;
 use crate::rules::pack::RulePack;
@@ -74,17 +72,10 @@ async fn anchors(pack: &RulePack, rule: &Rule, test: &InlineTest) -> Result<Vec<
     let batches: Vec<_> = run.await.map_err(|e: crate::Error| e.to_string())?;
     let mut hits = Vec::new();
     for batch in &batches {
-        let ids = batch
-            .column_by_name("msg_id")
-            .expect("violations have msg_id")
-            .as_string::<i32>();
+        let ids = engine::columns(batch).text("msg_id").map_err(|e| e.to_string())?;
         for row in 0..batch.num_rows() {
             // Anchors are line numbers; a rule without an anchor counts as line 0.
-            hits.push(if ids.is_null(row) {
-                0
-            } else {
-                ids.value(row).parse().unwrap_or(0)
-            });
+            hits.push(ids.get(row).and_then(|id| id.parse().ok()).unwrap_or(0));
         }
     }
     Ok(hits)

@@ -3,6 +3,8 @@
 //! functions ([`udf`], [`repeat`]) and inline tests ([`inline_tests`]).
 
 pub mod compile;
+#[cfg(test)]
+mod hostile_tests;
 pub mod inline_tests;
 pub mod lint;
 pub mod matcher;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use regex::Regex;
 use serde::Deserialize;
 
-use crate::rules::matcher::{Matcher, normalize_phrases};
+use crate::rules::matcher::{Matcher, Separators, normalize_phrases, registry_key};
 use crate::rules::spec::*;
 
 /// Files at the pack's root that are not rules.
@@ -45,6 +45,26 @@ pub struct Scoring {
 
 fn hundred() -> f64 {
     100.0
+}
+
+impl Scoring {
+    /// What is wrong with the numbers: each must be finite (a `nan` would make
+    /// every score `nan` later), and the floor not above the ceiling.
+    fn problems(&self) -> Vec<String> {
+        let mut problems: Vec<String> = [
+            ("base", self.base),
+            ("floor", self.floor),
+            ("ceiling", self.ceiling),
+        ]
+        .into_iter()
+        .filter(|(_, value)| !value.is_finite())
+        .map(|(key, value)| format!("key `{key}`: {value} is not a number of points; give a finite number"))
+        .collect();
+        if self.floor > self.ceiling {
+            problems.push("key `floor`: the floor is above the ceiling".to_string());
+        }
+        problems
+    }
 }
 
 impl Default for Scoring {
@@ -99,16 +119,13 @@ impl RulePack {
 
     /// Matchers by name: each lexicon, and each rule's own (`rule:ID`).
     pub fn matchers(&self) -> HashMap<String, Arc<Matcher>> {
-        let mut out: HashMap<String, Arc<Matcher>> = self
-            .lexicons
-            .values()
-            .map(|l| {
-                (
-                    l.name.clone(),
-                    Arc::new(Matcher::new(l.phrases.clone(), Vec::new(), &[])),
-                )
-            })
-            .collect();
+        let mut out: HashMap<String, Arc<Matcher>> = HashMap::new();
+        for lexicon in self.lexicons.values() {
+            for mode in [Separators::Keep, Separators::Ignore] {
+                let matcher = Matcher::with_separators(lexicon.phrases.clone(), Vec::new(), &[], mode);
+                out.insert(registry_key(&lexicon.name, mode), Arc::new(matcher));
+            }
+        }
         for rule in &self.rules {
             match &rule.template {
                 Template::Phrases { matcher, .. } | Template::Required { matcher, .. } => {
@@ -247,9 +264,12 @@ pub fn load(dir: &Path, extra: &[PathBuf]) -> Result<RulePack, Vec<PackIssue>> {
             entry.2 = true;
         }
     }
-    if scoring.floor > scoring.ceiling {
-        issues.push(issue(&dir.join("scoring.toml"), None, "floor is above ceiling"));
-    }
+    issues.extend(
+        scoring
+            .problems()
+            .into_iter()
+            .map(|p| issue(&dir.join("scoring.toml"), None, p)),
+    );
 
     let mut rules: Vec<Rule> = Vec::new();
     for (path, raw, is_extra) in raw_rules {
@@ -506,7 +526,7 @@ fn build_template(
             let except = normalize_phrases(p.except.iter().map(String::as_str));
             Ok(Template::Phrases {
                 role: p.role,
-                matcher: Arc::new(Matcher::new(phrases, patterns, &except)),
+                matcher: Arc::new(Matcher::with_separators(phrases, patterns, &except, p.separators)),
                 hours: hours(p.service_hours.as_ref())?,
             })
         }

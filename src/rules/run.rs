@@ -2,7 +2,6 @@
 //! masked evidence, in the `violations` columns of design §7.
 
 use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::compute::cast;
 use datafusion::prelude::SessionContext;
 
 use crate::engine;
@@ -74,19 +73,10 @@ pub async fn violations(ctx: &SessionContext, rule: &Rule) -> Result<Vec<RecordB
     let (_, batches) = engine::query(ctx, &violations_sql(rule, &query))
         .await
         .map_err(|e| rule_error(rule, rule.template.name(), &e))?;
-    batches.iter().map(conform).collect()
-}
-
-/// Casts a result batch to [`VIOLATIONS`]: DataFusion may hand back string views or
-/// other equivalent types depending on the plan.
-fn conform(batch: &RecordBatch) -> Result<RecordBatch> {
-    let columns = VIOLATIONS
-        .fields()
+    batches
         .iter()
-        .zip(batch.columns())
-        .map(|(field, column)| Ok(cast(column, field.data_type())?))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(RecordBatch::try_new(VIOLATIONS.clone(), columns)?)
+        .map(|b| engine::decode::conform(b, &VIOLATIONS))
+        .collect()
 }
 
 /// A row of an `sql` rule naming a session that does not exist is the rule's error.
@@ -99,9 +89,9 @@ async fn check_sessions_exist(ctx: &SessionContext, rule: &Rule, query: &str) ->
         .await
         .map_err(|e| rule_error(rule, "sql", &e))?;
     if let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) {
-        use datafusion::arrow::array::AsArray;
-        let shop = batch.column(0).as_string::<i32>().value(0).to_string();
-        let session = batch.column(1).as_string::<i32>().value(0).to_string();
+        let row = engine::columns(batch);
+        let (shop, session) = (row.text("shop")?, row.text("session_id")?);
+        let (shop, session) = (shop.or_empty(0), session.or_empty(0));
         return Err(Error::Usage(format!(
             "{}: rule {}: key `sql`: a row names session {session:?} of shop {shop:?}, which does not exist",
             rule.file.display(),

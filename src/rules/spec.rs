@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use crate::rules::matcher::Matcher;
+use crate::rules::matcher::{Matcher, Separators};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -143,6 +143,10 @@ pub struct PhrasesParams {
     #[serde(default)]
     pub except: Vec<String>,
     pub service_hours: Option<String>,
+    /// `ignore`: punctuation, symbols and format characters between a phrase's
+    /// characters do not hide it (anti-evasion); `keep` (default): design §5.1.
+    #[serde(default)]
+    pub separators: Separators,
 }
 
 #[derive(Debug, Deserialize)]

@@ -16,12 +16,12 @@ use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::{ScalarValue, exec_err};
 use datafusion::error::Result;
 use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature, Volatility,
 };
 use datafusion::prelude::SessionContext;
 
 use crate::normalize::normalize_into;
-use crate::rules::matcher::Matcher;
+use crate::rules::matcher::{Matcher, Scratch, Separators, registry_key};
 
 pub type Matchers = Arc<HashMap<String, Arc<Matcher>>>;
 
@@ -36,7 +36,12 @@ pub fn register(ctx: &SessionContext, matchers: Matchers) {
                 input_normalized,
                 matchers: matchers.clone(),
                 fingerprint,
-                signature: Signature::string(2, Volatility::Immutable),
+                // (text, lexicon) or (text, lexicon, 'keep' | 'ignore'): the match mode
+                // for separators between a phrase's characters.
+                signature: Signature::one_of(
+                    vec![TypeSignature::String(2), TypeSignature::String(3)],
+                    Volatility::Immutable,
+                ),
             }));
         }
     }
@@ -174,20 +179,37 @@ impl Hash for LexiconUdf {
     }
 }
 
+/// A literal text argument of a function call.
+fn literal(args: &ScalarFunctionArgs, index: usize) -> Option<&str> {
+    match args.args.get(index) {
+        Some(ColumnarValue::Scalar(ScalarValue::Utf8(Some(n))))
+        | Some(ColumnarValue::Scalar(ScalarValue::Utf8View(Some(n))))
+        | Some(ColumnarValue::Scalar(ScalarValue::LargeUtf8(Some(n)))) => Some(n),
+        _ => None,
+    }
+}
+
 impl LexiconUdf {
     fn matcher(&self, args: &ScalarFunctionArgs) -> Result<Arc<Matcher>> {
-        let name = match args.args.get(1) {
-            Some(ColumnarValue::Scalar(ScalarValue::Utf8(Some(n))))
-            | Some(ColumnarValue::Scalar(ScalarValue::Utf8View(Some(n))))
-            | Some(ColumnarValue::Scalar(ScalarValue::LargeUtf8(Some(n)))) => n,
-            _ => {
-                return exec_err!(
-                    "{}: the second argument must be a lexicon name in quotes, e.g. 'greeting'",
-                    self.name()
-                );
-            }
+        let Some(name) = literal(args, 1) else {
+            return exec_err!(
+                "{}: the second argument must be a lexicon name in quotes, e.g. 'greeting'",
+                self.name()
+            );
         };
-        match self.matchers.get(name) {
+        let key = match args.args.len() {
+            2 => name.to_string(),
+            _ => match literal(args, 2).and_then(Separators::parse) {
+                Some(mode) => registry_key(name, mode),
+                None => {
+                    return exec_err!(
+                        "{}: the third argument must be 'keep' or 'ignore' (separators between a phrase's characters)",
+                        self.name()
+                    );
+                }
+            },
+        };
+        match self.matchers.get(&key) {
             Some(m) => Ok(m.clone()),
             None => {
                 let mut known: Vec<&str> = self
@@ -196,6 +218,7 @@ impl LexiconUdf {
                     .filter(|k| !k.starts_with("rule:"))
                     .map(String::as_str)
                     .collect();
+                known.retain(|k| !k.contains('#'));
                 known.sort();
                 exec_err!(
                     "{}: no lexicon {name:?} (known: {})",
@@ -230,24 +253,18 @@ impl ScalarUDFImpl for LexiconUdf {
         let input = utf8(&args.args[0].to_array(args.number_rows)?)?;
         let text: &StringArray = input.as_string::<i32>();
         // The plain functions normalise their input, so raw `text` works as well as
-        // `norm_text`; one buffer serves every row.
-        let mut buf = String::new();
+        // `norm_text`; the buffers serve every row.
+        let mut scratch = Scratch::default();
         let mut out_bool = BooleanBuilder::with_capacity(text.len());
         let mut out_list = ListBuilder::new(StringBuilder::new());
         for value in text.iter() {
-            let norm = match value {
-                None => None,
-                Some(v) if self.input_normalized => Some(v),
-                Some(v) => {
-                    buf.clear();
-                    normalize_into(v, &mut buf);
-                    Some(buf.as_str())
+            match (self.kind, value) {
+                (LexiconFn::ContainsAny, None) => out_bool.append_null(),
+                (LexiconFn::ContainsAny, Some(v)) => {
+                    out_bool.append_value(matcher.is_match_in(v, self.input_normalized, &mut scratch))
                 }
-            };
-            match (self.kind, norm) {
-                (LexiconFn::ContainsAny, norm) => out_bool.append_option(norm.map(|n| matcher.is_match(n))),
-                (LexiconFn::Matches, Some(n)) => {
-                    for phrase in matcher.find_all(n) {
+                (LexiconFn::Matches, Some(v)) => {
+                    for phrase in matcher.find_all_in(v, self.input_normalized, &mut scratch) {
                         out_list.values().append_value(phrase);
                     }
                     out_list.append(true);
@@ -373,6 +390,44 @@ mod sql_tests {
         .await;
         assert!(out.contains("| [vx, 加微信] | true  |"), "{out}");
         assert!(out.contains("| []           | false |"), "{out}");
+    }
+
+    #[tokio::test]
+    async fn a_third_argument_ignores_separators() {
+        let ctx = SessionContext::new();
+        let phrases = normalize_phrases(["加微信"]);
+        let ignore = Matcher::with_separators(phrases.clone(), Vec::new(), &[], Separators::Ignore);
+        register(
+            &ctx,
+            Arc::new(HashMap::from([
+                (
+                    "offsite".to_string(),
+                    Arc::new(Matcher::new(phrases, Vec::new(), &[])),
+                ),
+                (registry_key("offsite", Separators::Ignore), Arc::new(ignore)),
+            ])),
+        );
+        let batches = ctx
+            .sql(
+                "SELECT zj_contains_any(t, 'offsite') AS plain, zj_contains_any(t, 'offsite', 'ignore') AS loose, \
+                 zj_matches_norm(t, 'offsite', 'ignore') AS found, zj_contains_any(t, 'offsite', 'keep') AS kept \
+                 FROM (VALUES ('加.微.信')) AS v(t)",
+            )
+            .await
+            .expect("plans")
+            .collect()
+            .await
+            .expect("runs");
+        let out = pretty_format_batches(&batches).expect("prints").to_string();
+        assert!(out.contains("| false | true  | [加微信] | false |"), "{out}");
+        let err = ctx
+            .sql("SELECT zj_contains_any('x', 'offsite', 'loose')")
+            .await
+            .expect("plans")
+            .collect()
+            .await
+            .expect_err("no such mode");
+        assert!(err.to_string().contains("'keep' or 'ignore'"), "{err}");
     }
 
     #[tokio::test]

@@ -1,9 +1,13 @@
 //! Drives the real `zhijian` binary on real files.
 
+#[cfg(feature = "failpoints")]
+mod faults;
 mod formats;
 mod generate;
 mod kpi;
+mod masking;
 mod rejects;
+mod reliability;
 mod report;
 mod rounds;
 mod rules;

@@ -6,123 +6,17 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::DataType;
-use sha2::{Digest, Sha256};
 
-use crate::util::{Scratch, generate, read_parquet, zhijian, zhijian_in_repo as in_repo};
+use crate::util::{
+    FOLDER_FILES, Scratch, assert_complete, date_folders, fixture, generate, read_parquet, run_fixture,
+    run_on, strings_of, zhijian, zhijian_in_repo as in_repo,
+};
 
 const SCORECARD_COLUMNS: &str = "date,shop,agent_id,sessions,agent_msgs,rounds,first_response_avg_s,\
 response_avg_s,response_p90_s,within_30s_rate,within_180s_rate,unanswered,violations,deducted,qa_score,\
 critical_sessions";
-
-const FOLDER_FILES: [&str; 9] = [
-    "inquiries.parquet",
-    "manifest.json",
-    "rejects.jsonl",
-    "report.html",
-    "rounds.parquet",
-    "rule_hits.parquet",
-    "scorecards.csv",
-    "scorecards.parquet",
-    "violations.parquet",
-];
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/scoring")
-        .join(name)
-}
-
-/// `zhijian run --input INPUT --rules <fixture pack> --out OUT` plus `extra` flags.
-fn run_on(input: &Path, out: &Path, extra: &[&str]) -> assert_cmd::Command {
-    let mut command = zhijian();
-    command
-        .arg("run")
-        .args(extra)
-        .arg("--input")
-        .arg(input)
-        .arg("--rules")
-        .arg(fixture("rules"))
-        .arg("--out")
-        .arg(out);
-    command
-}
-
-fn run_fixture(out: &Path) -> assert_cmd::assert::Assert {
-    run_on(&fixture("messages.jsonl"), out, &[]).assert()
-}
-
-/// Every string cell of a Parquet file (list cells included).
-fn strings_of(path: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    for batch in read_parquet(path) {
-        for column in batch.columns() {
-            collect_strings(column.as_ref(), &mut out);
-        }
-    }
-    out
-}
-
-fn collect_strings(column: &dyn Array, out: &mut Vec<String>) {
-    match column.data_type() {
-        DataType::Utf8 => out.extend(column.as_string::<i32>().iter().flatten().map(str::to_string)),
-        DataType::List(_) => collect_strings(column.as_list::<i32>().values().as_ref(), out),
-        _ => {}
-    }
-}
-
-fn sha256(path: &Path) -> String {
-    let bytes = std::fs::read(path).expect("read");
-    Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn date_folders(out: &Path) -> BTreeSet<String> {
-    std::fs::read_dir(out)
-        .map(|entries| {
-            entries
-                .map(|e| e.expect("entry").file_name().into_string().expect("utf-8"))
-                .filter(|n| n.starts_with("date="))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// A published folder is complete: its manifest lists exactly its other files,
-/// each with the recorded size and sha256. Returns the manifest.
-fn assert_complete(folder: &Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(folder.join("manifest.json"))
-        .unwrap_or_else(|e| panic!("{}: no manifest: {e}", folder.display()));
-    let manifest: serde_json::Value = serde_json::from_str(&text).expect("manifest is JSON");
-    assert_eq!(manifest["status"], "complete");
-    let mut listed = BTreeSet::from(["manifest.json".to_string()]);
-    for entry in manifest["outputs"].as_array().expect("outputs") {
-        let name = entry["file"].as_str().expect("file");
-        let path = folder.join(name);
-        assert_eq!(
-            std::fs::metadata(&path).map(|m| m.len()).ok(),
-            entry["bytes"].as_u64(),
-            "{}: size differs from the manifest",
-            path.display()
-        );
-        assert_eq!(
-            sha256(&path),
-            entry["sha256"].as_str().expect("sha"),
-            "{}",
-            path.display()
-        );
-        listed.insert(name.to_string());
-    }
-    let present: BTreeSet<String> = std::fs::read_dir(folder)
-        .expect("folder")
-        .map(|e| e.expect("entry").file_name().into_string().expect("utf-8"))
-        .collect();
-    assert_eq!(present, listed, "{}: files not in the manifest", folder.display());
-    manifest
-}
 
 #[test]
 fn fixture_scorecards_match_the_hand_computation() {
@@ -377,12 +271,14 @@ fn a_second_run_is_refused_while_the_first_holds_the_lock_and_a_stale_lock_is_ta
     let out = scratch.path("out");
     std::fs::create_dir_all(&out).expect("mkdir");
     let lock = out.join(".zhijian.lock");
-    // This test process is alive: its lock holds.
+    // This test process holds the lock, as a live run does.
     std::fs::write(
         &lock,
         format!("pid={}\nstarted=2026-11-23T01:00:00Z\n", std::process::id()),
     )
     .expect("lock");
+    let holder = std::fs::File::open(&lock).expect("open");
+    rustix::fs::flock(&holder, rustix::fs::FlockOperation::NonBlockingLockExclusive).expect("flock");
     let assert = run_fixture(&out).code(1);
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
     assert!(
@@ -391,11 +287,15 @@ fn a_second_run_is_refused_while_the_first_holds_the_lock_and_a_stale_lock_is_ta
         "{stderr}"
     );
     assert!(date_folders(&out).is_empty());
-    // A pid that cannot exist: the lock is stale, taken over, and released after.
+    drop(holder);
+    // The file of a run that is gone, which nobody holds: taken over, and released after.
     std::fs::write(&lock, "pid=99999999\nstarted=2026-11-23T01:00:00Z\n").expect("lock");
     let assert = run_fixture(&out).success();
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
-    assert!(stderr.contains("took over the stale lock"), "{stderr}");
+    assert!(
+        stderr.contains("took over the lock of a run that is gone (pid 99999999"),
+        "{stderr}"
+    );
     assert!(!lock.exists(), "the lock is released");
     assert_eq!(date_folders(&out).len(), 1);
 }

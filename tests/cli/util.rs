@@ -1,8 +1,12 @@
 //! Small helpers: a scratch folder, transcript writing, running the binary.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::DataType;
+use sha2::{Digest, Sha256};
 
 pub struct Scratch {
     dir: tempfile::TempDir,
@@ -123,4 +127,114 @@ pub fn parquet_csv(path: &Path, columns: &[&str]) -> String {
         }
     }
     String::from_utf8(out).expect("utf-8")
+}
+
+/// The files of every published date folder.
+pub const FOLDER_FILES: [&str; 9] = [
+    "inquiries.parquet",
+    "manifest.json",
+    "rejects.jsonl",
+    "report.html",
+    "rounds.parquet",
+    "rule_hits.parquet",
+    "scorecards.csv",
+    "scorecards.parquet",
+    "violations.parquet",
+];
+
+/// A file of the hand-computed scoring fixture.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/scoring")
+        .join(name)
+}
+
+/// `zhijian run --input INPUT --rules <fixture pack> --out OUT` plus `extra` flags.
+pub fn run_on(input: &Path, out: &Path, extra: &[&str]) -> assert_cmd::Command {
+    let mut command = zhijian();
+    command
+        .arg("run")
+        .args(extra)
+        .arg("--input")
+        .arg(input)
+        .arg("--rules")
+        .arg(fixture("rules"))
+        .arg("--out")
+        .arg(out);
+    command
+}
+
+pub fn run_fixture(out: &Path) -> assert_cmd::assert::Assert {
+    run_on(&fixture("messages.jsonl"), out, &[]).assert()
+}
+
+/// Every string cell of a Parquet file (list cells included).
+pub fn strings_of(path: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for batch in read_parquet(path) {
+        for column in batch.columns() {
+            collect_strings(column.as_ref(), &mut out);
+        }
+    }
+    out
+}
+
+pub fn collect_strings(column: &dyn Array, out: &mut Vec<String>) {
+    match column.data_type() {
+        DataType::Utf8 => out.extend(column.as_string::<i32>().iter().flatten().map(str::to_string)),
+        DataType::List(_) => collect_strings(column.as_list::<i32>().values().as_ref(), out),
+        _ => {}
+    }
+}
+
+pub fn sha256(path: &Path) -> String {
+    let bytes = std::fs::read(path).expect("read");
+    Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+pub fn date_folders(out: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(out)
+        .map(|entries| {
+            entries
+                .map(|e| e.expect("entry").file_name().into_string().expect("utf-8"))
+                .filter(|n| n.starts_with("date="))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A published folder is complete: its manifest lists exactly its other files,
+/// each with the recorded size and sha256. Returns the manifest.
+pub fn assert_complete(folder: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(folder.join("manifest.json"))
+        .unwrap_or_else(|e| panic!("{}: no manifest: {e}", folder.display()));
+    let manifest: serde_json::Value = serde_json::from_str(&text).expect("manifest is JSON");
+    assert_eq!(manifest["status"], "complete");
+    let mut listed = BTreeSet::from(["manifest.json".to_string()]);
+    for entry in manifest["outputs"].as_array().expect("outputs") {
+        let name = entry["file"].as_str().expect("file");
+        let path = folder.join(name);
+        assert_eq!(
+            std::fs::metadata(&path).map(|m| m.len()).ok(),
+            entry["bytes"].as_u64(),
+            "{}: size differs from the manifest",
+            path.display()
+        );
+        assert_eq!(
+            sha256(&path),
+            entry["sha256"].as_str().expect("sha"),
+            "{}",
+            path.display()
+        );
+        listed.insert(name.to_string());
+    }
+    let present: BTreeSet<String> = std::fs::read_dir(folder)
+        .expect("folder")
+        .map(|e| e.expect("entry").file_name().into_string().expect("utf-8"))
+        .collect();
+    assert_eq!(present, listed, "{}: files not in the manifest", folder.display());
+    manifest
 }
