@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use crate::util::{Scratch, assert_complete, gen_command};
+use crate::util::{Scratch, assert_complete, copy_dir, gen_command};
 
 /// Every visible file under `dir` (hidden entries are the publisher's), by path,
 /// with its content; the wall-clock fields of manifests are left out.
@@ -92,19 +92,6 @@ fn hidden(dir: &Path) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read dir") {
-        let path = entry.expect("entry").path();
-        let target = to.join(path.file_name().expect("name"));
-        if path.is_dir() {
-            copy_dir(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).expect("copy");
-        }
-    }
 }
 
 fn zhijian_at(failpoints: &str) -> Command {

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::util::{Scratch, zhijian};
+use crate::util::{Scratch, copy_dir, zhijian};
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -12,19 +12,6 @@ fn repo() -> &'static Path {
 /// Runs `zhijian ARGS` in the repository, where the shipped pack and sample live.
 fn in_repo(args: &[&str]) -> std::process::Output {
     zhijian().current_dir(repo()).args(args).output().expect("runs")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read dir") {
-        let path = entry.expect("entry").path();
-        let target = to.join(path.file_name().expect("name"));
-        if path.is_dir() {
-            copy_dir(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).expect("copy");
-        }
-    }
 }
 
 fn rule_ids() -> Vec<String> {
