@@ -4,9 +4,11 @@
 //! Arrow, [`views`] derives `messages`, `rounds`, `sessions` and `agent_sessions`,
 //! and [`engine`] registers them with DataFusion for SQL. [`rules`] finds
 //! violations, [`score`] turns them into conversation scores and scorecards, and
-//! [`outputs`] publishes them per date; [`nightly`] is that whole job. [`kpi`] turns a
-//! month of published days into the KPI and payroll export. [`cli`] is
-//! the command line over this library.
+//! [`outputs`] publishes them per date. [`pipeline`] is the one way every command
+//! goes through those stages, a unit of shops at a time; [`nightly`] is the `run`
+//! job on it and [`dataset`] the prepared dataset `ingest` writes. [`kpi`] turns a
+//! month of published days into the KPI and payroll export. [`cli`] is the
+//! command line over this library.
 
 pub mod cli;
 pub mod dataset;
@@ -15,11 +17,11 @@ pub mod error;
 pub mod failpoint;
 pub mod ingest;
 pub mod kpi;
-pub mod load;
 pub mod mask;
 pub mod nightly;
 pub mod normalize;
 pub mod outputs;
+pub mod pipeline;
 pub mod progress;
 pub mod report;
 pub mod rules;

@@ -9,11 +9,9 @@ use clap::Args;
 
 use super::args::InputArgs;
 use super::sql::{OutputFormat, print};
-use crate::engine;
-use crate::load::{DateRange, load_dates};
 use crate::mask::mask_batch;
-use crate::rules::compile::quote;
-use crate::rules::{register_functions, run};
+use crate::pipeline::{DateRange, Scratch, Source};
+use crate::rules::check::{HitFilter, check};
 
 /// Try one rule on transcripts: hits with context and a count per agent.
 ///
@@ -53,7 +51,6 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let zones = args.input.zones()?;
     let dates = match (args.date, args.from, args.to) {
         (Some(d), _, _) => Some(DateRange { from: d, to: d }),
         (None, Some(from), Some(to)) if from <= to => Some(DateRange { from, to }),
@@ -78,76 +75,39 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 known.join(", ")
             )));
         }
-        let loaded = load_dates(&args.input.input, &zones, dates).await?;
-        super::ingest::report_rejects(&loaded.ingested, loaded.views.duplicates);
-        register_functions(&loaded.ctx, &pack, &loaded.views);
-        for rule in rules {
-            let query = run::violations_sql(rule, &run::rule_query(&loaded.ctx, rule).await?);
-            let mut filters = vec!["TRUE".to_string()];
-            if let Some(range) = dates {
-                filters.push(format!(
-                    "date BETWEEN CAST({} AS DATE) AND CAST({} AS DATE)",
-                    quote(&range.from.to_string()),
-                    quote(&range.to.to_string())
-                ));
-            }
-            if let Some(agent) = &args.agent {
-                filters.push(format!("agent_id = {}", quote(agent)));
-            }
-            let hits_sql = hits_with_context(&query, &filters.join(" AND "));
-            let (_, hits) = engine::query(&loaded.ctx, &format!("{hits_sql} LIMIT {}", args.limit)).await?;
+        let plan = args.input.plan(dates)?;
+        let scratch = Scratch::new("check")?;
+        let progress = super::progress::for_stderr(true);
+        let mut source = Source::open(&plan, scratch.spill_path(), progress.as_ref())?;
+        super::ingest::report_rejects(source.report(), 0);
+        let filter = HitFilter {
+            dates,
+            agent: args.agent.clone(),
+            limit: args.limit,
+        };
+        let found = check(&mut source, &pack, &rules, &filter).await?;
+        let mut out = std::io::stdout().lock();
+        for (rule, found) in rules.iter().zip(found) {
             // What is printed is read by people: personal data is masked here.
-            let hits = hits.iter().map(mask_batch).collect::<crate::Result<Vec<_>>>()?;
-            let (_, per_agent) = engine::query(
-                &loaded.ctx,
-                &format!(
-                    "SELECT agent_id, count(*) AS hits, count(DISTINCT session_id) AS sessions \
-                     FROM ({query}) AS v WHERE {} GROUP BY agent_id ORDER BY hits DESC, agent_id",
-                    filters.join(" AND ")
-                ),
-            )
-            .await?;
-            let mut total = 0;
-            for batch in &per_agent {
-                let hits = engine::columns(batch).int("hits")?;
-                total += (0..batch.num_rows()).map(|row| hits.count(row)).sum::<u64>();
-            }
-            let mut out = std::io::stdout().lock();
+            let hits = found
+                .hits
+                .iter()
+                .map(mask_batch)
+                .collect::<crate::Result<Vec<_>>>()?;
             match args.format {
                 OutputFormat::Table => {
                     use std::io::Write;
-                    writeln!(out, "{} ({}): {total} hits", rule.id, rule.name)?;
+                    writeln!(out, "{} ({}): {} hits", rule.id, rule.name, found.total)?;
                     print(&mut out, &hits, args.format)?;
-                    print(&mut out, &per_agent, args.format)?;
+                    print(&mut out, &found.per_agent, args.format)?;
                 }
-                _ => print(&mut out, &hits, args.format)?,
-            }
-            if !matches!(args.format, OutputFormat::Table) {
-                eprintln!("zhijian: {} ({}): {total} hits", rule.id, rule.name);
+                _ => {
+                    print(&mut out, &hits, args.format)?;
+                    eprintln!("zhijian: {} ({}): {} hits", rule.id, rule.name, found.total);
+                }
             }
         }
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Each hit with the customer message before its anchor and the anchor itself.
-fn hits_with_context(violations: &str, filter: &str) -> String {
-    format!(
-        "WITH v AS (\n{violations}\n), numbered AS (\n  \
-           SELECT row_number() OVER (ORDER BY date, shop, session_id, agent_id, ts, msg_id) AS hit, *\n  \
-           FROM v WHERE {filter}\n\
-         ), anchored AS (\n  \
-           SELECT n.*, a.seq AS anchor_seq, a.local_time AS anchor_time FROM numbered n\n  \
-           LEFT JOIN messages a ON a.shop = n.shop AND a.session_id = n.session_id AND a.msg_id = n.msg_id\n\
-         ), before AS (\n  \
-           SELECT h.hit, last_value(c.text ORDER BY c.seq) AS customer_before FROM anchored h\n  \
-           JOIN messages c ON c.shop = h.shop AND c.session_id = h.session_id AND c.role = 'customer' AND c.seq < h.anchor_seq\n  \
-           GROUP BY h.hit\n\
-         )\n\
-         SELECT h.date, h.anchor_time AS time, h.shop, h.session_id, h.agent_id, b.customer_before,\n       \
-                h.evidence AS message, h.detail\n\
-         FROM anchored h LEFT JOIN before b ON b.hit = h.hit\n\
-         ORDER BY h.hit"
-    )
 }

@@ -1,4 +1,4 @@
-//! `zhijian ingest`: exports into the canonical Parquet dataset, plus rejects.
+//! `zhijian ingest`: exports into the prepared dataset, plus rejects.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -6,22 +6,25 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::args::InputArgs;
-use crate::dataset;
-use crate::ingest::Ingested;
-use crate::load::load;
-use crate::outputs::publisher::Publisher;
+use crate::dataset::{self, REJECTS_FILE};
+use crate::ingest::IngestReport;
 
-/// Convert exports to the canonical Parquet dataset, partitioned by local date.
+/// Turn exports into a prepared dataset: the canonical messages by local date and
+/// the views (messages, rounds, sessions, agent_sessions) by session date.
 ///
-/// Writes OUT/date=YYYY-MM-DD/part-00000.parquet (messages of that local date,
-/// validated, without duplicates) and OUT/_rejects.jsonl (file, line, reason, raw;
-/// the leading `_` keeps it out of a later `--input OUT`).
-/// Later commands read the dataset much faster than the raw exports.
+/// Writes OUT/date=YYYY-MM-DD/part-00000.parquet (the messages of that local date,
+/// validated, without duplicates), OUT/date=YYYY-MM-DD/_views/*.parquet (the views
+/// of the sessions that started that day), OUT/_dataset.json and OUT/_rejects.jsonl.
+/// `run`, `check` and `sql` read the views without rebuilding them. Ingesting more
+/// exports into the same OUT merges them in and rebuilds the views of the days they
+/// touch and of the day before (sessions crossing midnight).
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:
   zhijian ingest --input exports/2026-11-11/ --out dataset/
-  zhijian sql --input dataset/date=2026-11-11 \"SELECT count(*) FROM messages\"")]
+  zhijian ingest --input exports/2026-11-12/ --out dataset/     # adds a day, completes the one before
+  zhijian run --input dataset/ --date 2026-11-11
+  zhijian sql --input dataset/ \"SELECT count(*) FROM messages\"")]
 pub struct IngestArgs {
     #[command(flatten)]
     input: InputArgs,
@@ -33,55 +36,56 @@ pub struct IngestArgs {
 pub fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
     let zones = args.input.zones()?;
     let started = std::time::Instant::now();
-    super::runtime()?.block_on(async {
-        let loaded = load(&args.input.input, &zones).await?;
-        report_rejects(&loaded.ingested, loaded.views.duplicates);
-        let (publisher, cleaned) = Publisher::open(&args.out)?;
-        for line in &cleaned {
-            eprintln!("zhijian: {line}");
-        }
-        let days = dataset::write(&loaded.ctx, &publisher, &loaded.ingested.rejects).await?;
-        drop(publisher);
-        let rejects_path = args.out.join(dataset::REJECTS_FILE);
-        for (date, rows) in &days {
-            eprintln!(
-                "zhijian: wrote {} ({rows} messages)",
-                args.out.join(format!("date={date}")).display()
-            );
-        }
+    let progress = super::progress::for_stderr(true);
+    let ingested = super::runtime()?.block_on(dataset::ingest(
+        &args.input.input,
+        &zones,
+        args.input.memory_limit(),
+        &args.out,
+        progress.as_ref(),
+    ))?;
+    for line in &ingested.cleaned {
+        eprintln!("zhijian: {line}");
+    }
+    report_rejects(&ingested.read, ingested.duplicates);
+    for (date, entry) in &ingested.dates {
         eprintln!(
-            "zhijian: {} files, {} records read, {} messages kept, {} duplicates, {} rejects ({}), {:.2} s",
-            loaded.ingested.files.len(),
-            loaded.ingested.records_read,
-            loaded.views.message_count(),
-            loaded.views.duplicates,
-            loaded.ingested.rejects.len(),
-            rejects_path.display(),
-            started.elapsed().as_secs_f64()
+            "zhijian: wrote {} ({} messages of the day, {} sessions started that day)",
+            args.out.join(format!("date={date}")).display(),
+            entry.raw_messages,
+            entry.sessions
         );
-        anyhow::Ok(())
-    })?;
+    }
+    eprintln!(
+        "zhijian: {} files, {} records read, {} duplicates, {} rejects ({}), {:.2} s",
+        ingested.read.files.len(),
+        ingested.read.records_read,
+        ingested.duplicates,
+        ingested.read.rejects.len(),
+        args.out.join(REJECTS_FILE).display(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
 /// Warns on stderr about rejects, empty files and duplicates, with the first few
 /// rejects in `file:line: reason` form.
-pub fn report_rejects(ingested: &Ingested, duplicates: u64) {
-    for path in &ingested.empty_files {
+pub fn report_rejects(read: &IngestReport, duplicates: u64) {
+    for path in &read.empty_files {
         eprintln!("zhijian: warning: {} holds no records", path.display());
     }
-    let total = ingested.rejects.len();
+    let total = read.rejects.len();
     if total > 0 {
         eprintln!(
             "zhijian: warning: {total} of {} records rejected:",
-            ingested.records_read
+            read.records_read
         );
-        for reject in ingested.rejects.iter().take(5) {
+        for reject in read.rejects.iter().take(5) {
             eprintln!("  {}", reject.display());
         }
         if total > 5 {
             eprintln!(
-                "  ... and {} more (zhijian ingest writes them all to _rejects.jsonl)",
+                "  ... and {} more (zhijian ingest writes them all to {REJECTS_FILE})",
                 total - 5
             );
         }

@@ -9,8 +9,8 @@ use clap::Args;
 
 use super::args::InputArgs;
 use crate::error::Error;
-use crate::load::DateRange;
 use crate::nightly::{self, RunOptions, RunReport};
+use crate::pipeline::DateRange;
 
 /// Score every conversation and publish OUT/date=YYYY-MM-DD/ per session date.
 ///
@@ -48,10 +48,6 @@ pub struct RunArgs {
     /// Refuse to publish when more than this share of the records is rejected.
     #[arg(long, value_name = "RATIO", default_value_t = 0.01)]
     max_reject_ratio: f64,
-    /// Memory to stay within, like 2GB or 1500MB (default: a quarter of the
-    /// machine's memory, at most 2 GB). Shops are processed a few at a time to fit.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    memory_limit: Option<u64>,
     /// No progress and no summary; errors only.
     #[arg(long, short)]
     quiet: bool,
@@ -82,7 +78,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         dates,
         zones,
         max_reject_ratio: args.max_reject_ratio,
-        memory_limit: args.memory_limit.unwrap_or_else(nightly::default_memory_limit),
+        memory_limit: args.input.memory_limit(),
     };
     let progress = super::progress::for_stderr(args.quiet);
     let report = super::runtime()?.block_on(async {
@@ -93,29 +89,6 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         print_summary(&report);
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// `2GB`, `1.5G`, `500MB`, `2GiB`, or bytes.
-fn parse_size(text: &str) -> Result<u64, String> {
-    let lower = text.trim().to_ascii_lowercase();
-    let split = lower
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(lower.len());
-    let (number, unit) = lower.split_at(split);
-    let scale: u64 = match unit.trim() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        _ => return Err(format!("{text:?}: give a size like 2GB or 1500MB")),
-    };
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("{text:?}: give a size like 2GB or 1500MB"))?;
-    if value <= 0.0 {
-        return Err(format!("{text:?}: the limit must be above zero"));
-    }
-    Ok((value * scale as f64) as u64)
 }
 
 fn parse_date(text: &str, today: NaiveDate) -> Result<NaiveDate, Error> {
@@ -180,15 +153,6 @@ fn print_summary(report: &RunReport) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_size("2GB"), Ok(2 << 30));
-        assert_eq!(parse_size("1.5g"), Ok(3 << 29));
-        assert_eq!(parse_size("500MB"), Ok(500 << 20));
-        assert_eq!(parse_size("4096"), Ok(4096));
-        assert!(parse_size("lots").is_err() && parse_size("0GB").is_err());
-    }
 
     #[test]
     fn relative_dates() {

@@ -8,7 +8,7 @@ use datafusion::arrow::array::RecordBatch;
 
 use super::args::InputArgs;
 use crate::engine;
-use crate::load::load;
+use crate::pipeline::{Scratch, whole_views};
 
 /// Run a read-only SQL query over the views.
 ///
@@ -43,10 +43,8 @@ pub enum OutputFormat {
 }
 
 pub fn run(args: SqlArgs) -> anyhow::Result<ExitCode> {
-    let zones = args.input.zones()?;
+    let plan = args.input.plan(None)?;
     let batches = super::runtime()?.block_on(async {
-        let loaded = load(&args.input.input, &zones).await?;
-        super::ingest::report_rejects(&loaded.ingested, loaded.views.duplicates);
         // The zj_* functions work without a pack; its lexicons are a bonus.
         let pack = crate::rules::load(&args.rules, &[]).unwrap_or_else(|issues| {
             if args.rules.exists() {
@@ -57,8 +55,11 @@ pub fn run(args: SqlArgs) -> anyhow::Result<ExitCode> {
             }
             crate::rules::RulePack::empty(&args.rules)
         });
-        crate::rules::register_functions(&loaded.ctx, &pack, &loaded.views);
-        let (_, batches) = engine::query(&loaded.ctx, &args.query).await?;
+        let scratch = Scratch::new("sql")?;
+        let progress = super::progress::for_stderr(true);
+        let (ctx, read, duplicates) = whole_views(&plan, &pack, &scratch, progress.as_ref()).await?;
+        super::ingest::report_rejects(&read, duplicates);
+        let (_, batches) = engine::query(&ctx, &args.query).await?;
         anyhow::Ok(batches)
     })?;
     let stdout = std::io::stdout();

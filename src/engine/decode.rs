@@ -72,11 +72,15 @@ impl Columns<'_> {
     }
 
     pub fn date(&self, name: &str) -> Result<DateColumn> {
-        Ok(DateColumn(
-            self.cast(name, &DataType::Date32)?
-                .as_primitive::<Date32Type>()
-                .clone(),
-        ))
+        Ok(DateColumn(self.date_array(name)?))
+    }
+
+    /// A date column as Arrow's days since 1970.
+    pub fn date_array(&self, name: &str) -> Result<Date32Array> {
+        Ok(self
+            .cast(name, &DataType::Date32)?
+            .as_primitive::<Date32Type>()
+            .clone())
     }
 
     /// A column of lists of text (`msg_ids`, the phrases found).

@@ -26,6 +26,27 @@ pub fn new_context(partitions: usize) -> SessionContext {
     SessionContext::new_with_config(config)
 }
 
+/// A session whose sorts, aggregates and joins spill to disk past `memory_limit`
+/// bytes (a fair share each): for queries over files that may not fit in memory.
+pub fn new_bounded_context(partitions: usize, memory_limit: u64) -> Result<SessionContext> {
+    use datafusion::execution::memory_pool::FairSpillPool;
+    use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+    let pool = usize::try_from(memory_limit).unwrap_or(usize::MAX);
+    let runtime = RuntimeEnvBuilder::new()
+        .with_memory_pool(Arc::new(FairSpillPool::new(pool)))
+        .build_arc()?;
+    let config = SessionConfig::new()
+        .with_target_partitions(partitions.max(1))
+        .with_information_schema(true)
+        .set_bool("datafusion.sql_parser.collect_spans", true)
+        // The default reservation (10 MB per sort) is large beside a small pool.
+        .set_usize(
+            "datafusion.execution.sort_spill_reservation_bytes",
+            (pool / 64).min(10 << 20),
+        );
+    Ok(SessionContext::new_with_config_rt(config, runtime))
+}
+
 /// Partitions to use: one per core.
 pub fn default_partitions() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())

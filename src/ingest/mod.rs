@@ -36,6 +36,20 @@ pub fn input_order(file_idx: usize, line: u64) -> u64 {
     ((file_idx as u64) << 40) | line
 }
 
+/// Moves a batch of [`crate::schema::RAW`] rows behind `files_before` files in
+/// input order: for files read after a first set (a dataset's own partitions,
+/// read after the new exports).
+pub fn shift_input_order(batch: RecordBatch, files_before: usize) -> Result<RecordBatch> {
+    use datafusion::arrow::array::{AsArray, UInt64Array};
+    use datafusion::arrow::datatypes::UInt64Type;
+    let shift = input_order(files_before, 0);
+    let ord = batch.column(crate::schema::RAW_ORD).as_primitive::<UInt64Type>();
+    let shifted: UInt64Array = ord.iter().map(|o| o.map(|o| o + shift)).collect();
+    let mut columns = batch.columns().to_vec();
+    columns[crate::schema::RAW_ORD] = std::sync::Arc::new(shifted);
+    Ok(RecordBatch::try_new(batch.schema(), columns)?)
+}
+
 /// What one piece of one file gave.
 #[derive(Debug)]
 pub struct Chunk {
@@ -190,7 +204,7 @@ pub fn read_files_streaming(
 }
 
 /// What reading produced besides the rows.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct IngestReport {
     pub files: Vec<InputFile>,
     pub rejects: Vec<Reject>,

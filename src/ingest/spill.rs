@@ -9,7 +9,8 @@ use std::io::{BufReader, BufWriter};
 use std::path::PathBuf;
 
 use datafusion::arrow::array::{AsArray, RecordBatch};
-use datafusion::arrow::compute::{partition, sort_to_indices, take_record_batch};
+use datafusion::arrow::compute::{max, min, partition, sort_to_indices, take_record_batch};
+use datafusion::arrow::datatypes::TimestampMicrosecondType;
 use datafusion::arrow::ipc::reader::FileReader;
 use datafusion::arrow::ipc::writer::FileWriter;
 
@@ -27,6 +28,9 @@ enum Slot {
 struct Shop {
     rows: u64,
     slots: Vec<Slot>,
+    /// The earliest and latest `ts` of its rows, in UTC microseconds.
+    first_ts: Option<i64>,
+    last_ts: Option<i64>,
 }
 
 pub struct ShopBatches {
@@ -85,6 +89,11 @@ impl ShopBatches {
     pub fn add_split(&mut self, slices: Vec<(String, RecordBatch)>) -> Result<()> {
         for (shop, slice) in slices {
             let rows = slice.num_rows() as u64;
+            let ts = slice
+                .column_by_name("ts")
+                .expect("RAW has ts")
+                .as_primitive::<TimestampMicrosecondType>();
+            let (first, last) = (min(ts), max(ts));
             let slot = if self.writer.is_some() {
                 Slot::Disk(self.write(&slice)?)
             } else {
@@ -94,6 +103,8 @@ impl ShopBatches {
             let entry = self.shops.entry(shop).or_default();
             entry.rows += rows;
             entry.slots.push(slot);
+            entry.first_ts = entry.first_ts.min(first).or(first);
+            entry.last_ts = entry.last_ts.max(last);
         }
         if self.writer.is_none() && self.rows_in_memory > self.memory_rows {
             self.spill_all()?;
@@ -133,6 +144,13 @@ impl ShopBatches {
         self.shops = shops;
         self.rows_in_memory = 0;
         Ok(())
+    }
+
+    /// Each shop with the earliest and latest `ts` of its rows (UTC microseconds).
+    pub fn time_ranges(&self) -> impl Iterator<Item = (&str, i64, i64)> {
+        self.shops
+            .iter()
+            .filter_map(|(name, shop)| Some((name.as_str(), shop.first_ts?, shop.last_ts?)))
     }
 
     /// Consecutive runs of shops (in name order) of at most `max_rows` rows each; a

@@ -4,12 +4,13 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::ingest::{InputFile, Reject};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Manifest {
@@ -118,6 +119,53 @@ impl Manifest {
         });
         std::fs::write(path, text).map_err(|e| Error::io(path, e))
     }
+}
+
+/// sha256 of the inputs and rule files, on a thread of its own while the inputs
+/// are parsed.
+pub type Hashes = BTreeMap<PathBuf, String>;
+
+pub fn spawn_hashing(files: &[InputFile], rule_files: &[PathBuf]) -> std::thread::JoinHandle<Result<Hashes>> {
+    let paths: Vec<PathBuf> = files
+        .iter()
+        .map(|f| f.path.clone())
+        .chain(rule_files.iter().cloned())
+        .collect();
+    std::thread::spawn(move || {
+        paths
+            .into_iter()
+            .map(|p| {
+                let hash = sha256_file(&p)?;
+                Ok((p, hash))
+            })
+            .collect()
+    })
+}
+
+pub fn input_entries(
+    files: &[InputFile],
+    records: &[u64],
+    rejects: &[Reject],
+    hashes: &Hashes,
+) -> Vec<InputEntry> {
+    let mut rejects_per_file: BTreeMap<&str, u64> = BTreeMap::new();
+    for r in rejects {
+        *rejects_per_file.entry(r.file.as_str()).or_default() += 1;
+    }
+    files
+        .iter()
+        .zip(records)
+        .map(|(f, records)| {
+            let path = f.path.display().to_string();
+            InputEntry {
+                bytes: f.size,
+                sha256: hashes.get(&f.path).cloned().unwrap_or_default(),
+                records: *records,
+                rejects: rejects_per_file.get(path.as_str()).copied().unwrap_or(0),
+                path,
+            }
+        })
+        .collect()
 }
 
 /// The sha256 of a file, as lower-case hex.

@@ -113,9 +113,10 @@ impl Publisher {
         }
     }
 
-    /// Where this process spills rows; removed by the next run if left behind.
-    pub fn spill_path(&self) -> PathBuf {
-        self.root.join(format!(".spill-{}.arrows", std::process::id()))
+    /// Where this process spills rows: removed when dropped, and by the next run
+    /// if the process is killed.
+    pub fn spill_file(&self) -> SpillFile {
+        SpillFile(self.root.join(format!(".spill-{}.arrows", std::process::id())))
     }
 
     /// Puts a built folder or file in its place, replacing an older one whole.
@@ -182,6 +183,22 @@ impl Publisher {
             }
         }
         Ok(done)
+    }
+}
+
+/// The spill file of a run; removed however the run ends but a kill.
+#[derive(Debug)]
+pub struct SpillFile(PathBuf);
+
+impl SpillFile {
+    pub fn path(&self) -> PathBuf {
+        self.0.clone()
+    }
+}
+
+impl Drop for SpillFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 

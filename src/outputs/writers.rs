@@ -7,8 +7,8 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use chrono::{Datelike, NaiveDate};
-use datafusion::arrow::array::{AsArray, RecordBatch};
-use datafusion::arrow::datatypes::{Date32Type, SchemaRef};
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::parquet::arrow::ArrowWriter;
 use futures::StreamExt;
 
@@ -32,6 +32,9 @@ pub struct TableFiles {
     name: String,
     csv: bool,
     schema: SchemaRef,
+    /// The column of the query's rows that says which date's file a row goes to
+    /// (it need not be a column of the file).
+    date_column: &'static str,
     per_date: BTreeMap<i32, DateFiles>,
 }
 
@@ -49,14 +52,26 @@ fn create(path: &Path) -> Result<BufWriter<File>> {
 }
 
 impl TableFiles {
-    /// A table without date folders yet (see [`TableFiles::open_date`]).
+    /// A table without date folders yet (see [`TableFiles::open_date`]), whose
+    /// rows say their date in the column `date`.
     pub fn new(name: &str, schema: SchemaRef, csv: bool) -> Self {
+        Self::dated_by(name, schema, csv, "date")
+    }
+
+    /// A table whose rows say their date in `date_column`.
+    pub fn dated_by(name: &str, schema: SchemaRef, csv: bool, date_column: &'static str) -> Self {
         Self {
             name: name.to_string(),
             csv,
             schema,
+            date_column,
             per_date: BTreeMap::new(),
         }
+    }
+
+    /// Whether `date` has a file open.
+    pub fn has_date(&self, date: NaiveDate) -> bool {
+        self.per_date.contains_key(&days_of(date))
     }
 
     /// Opens `NAME.parquet` (and `NAME.csv` when `csv`) in the folder of `date`.
@@ -90,11 +105,11 @@ impl TableFiles {
         Ok(())
     }
 
-    /// Writes a batch whose first column is the date, sorted; rows of dates
-    /// without a folder are skipped.
+    /// Writes a batch sorted by its date column; rows of dates without a folder
+    /// are skipped.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        let dates = engine::columns(batch).date_array(self.date_column)?;
         let batch = engine::decode::conform(batch, &self.schema)?;
-        let dates = batch.column(0).as_primitive::<Date32Type>();
         let mut start = 0;
         while start < batch.num_rows() {
             let day = dates.value(start);

@@ -3,11 +3,12 @@
 
 use crate::engine;
 use crate::error::Result;
+use crate::pipeline::{Plan, Source};
+use crate::progress::Silent;
 use crate::rules::pack::RulePack;
 use crate::rules::spec::{InlineTest, Rule};
-use crate::rules::{register_functions, run, transcript};
+use crate::rules::{run, transcript};
 use crate::timezone::TimeZones;
-use crate::views;
 
 #[derive(Debug, Clone)]
 pub struct TestOutcome {
@@ -62,12 +63,15 @@ async fn anchors(pack: &RulePack, rule: &Rule, test: &InlineTest) -> Result<Vec<
     let zones = TimeZones::default();
     let lines = transcript::parse(&test.transcript)?;
     let batch = transcript::to_batch(&lines, &zones)?;
+    // The same stages as a run: a source, its one unit, the rule over its views.
     let run = async {
-        let ctx = engine::new_context(1);
-        let views = views::build(&ctx, vec![batch], &zones, 1).await?;
-        engine::register_views(&ctx, &views)?;
-        register_functions(&ctx, pack, &views);
-        run::violations(&ctx, rule).await
+        let plan = Plan::batches(vec![batch], zones);
+        let mut source = Source::open(&plan, std::path::PathBuf::new(), &Silent)?;
+        let unit = source
+            .next_unit()
+            .await?
+            .ok_or_else(|| crate::Error::Internal("a transcript gives one unit".into()))?;
+        run::violations(&unit.context(pack)?.ctx, rule).await
     };
     let batches: Vec<_> = run.await.map_err(|e: crate::Error| e.to_string())?;
     let mut hits = Vec::new();

@@ -2,6 +2,7 @@
 //! compiled to DataFusion SQL ([`compile`], [`run`]) over the views, with custom
 //! functions ([`udf`], [`repeat`]) and inline tests ([`inline_tests`]).
 
+pub mod check;
 pub mod compile;
 #[cfg(test)]
 mod hostile_tests;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::datatypes::Float64Type;
 
-use crate::load::{load_files, select_files};
+use crate::pipeline::{Plan, Source, default_memory_limit, evaluate};
 use crate::progress::Silent;
 use crate::timezone::TimeZones;
 
@@ -14,16 +14,21 @@ fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scoring")
 }
 
+/// `sql` over the fixture's scores, made by the stages a run goes through.
 async fn query(sql: &str) -> Vec<RecordBatch> {
-    let files = select_files(&[fixture().join("messages.jsonl")], None).unwrap();
-    let loaded = load_files(files, &TimeZones::default(), None, &Silent)
-        .await
-        .unwrap();
+    let plan = Plan::resolve(
+        &[fixture().join("messages.jsonl")],
+        None,
+        TimeZones::default(),
+        default_memory_limit(),
+    )
+    .unwrap();
+    let mut source = Source::open(&plan, std::path::PathBuf::new(), &Silent).unwrap();
+    let unit = source.next_unit().await.unwrap().expect("one unit");
     let pack = crate::rules::load(&fixture().join("rules"), &[]).unwrap();
-    crate::nightly::evaluate(&loaded.ctx, &loaded.views, &pack, &Silent)
-        .await
-        .unwrap();
-    crate::engine::query(&loaded.ctx, sql).await.unwrap().1
+    let context = unit.context(&pack).unwrap();
+    evaluate(&context, &pack, &Silent).await.unwrap();
+    crate::engine::query(&context.ctx, sql).await.unwrap().1
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@ mod formats;
 mod generate;
 mod kpi;
 mod masking;
+mod pipeline;
 mod rejects;
 mod reliability;
 mod report;

@@ -7,11 +7,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use datafusion::arrow::array::AsArray;
-use datafusion::arrow::datatypes::DataType;
 
 use crate::util::{
-    FOLDER_FILES, Scratch, assert_complete, date_folders, fixture, generate, read_parquet, run_fixture,
-    run_on, strings_of, zhijian, zhijian_in_repo as in_repo,
+    FOLDER_FILES, Scratch, assert_complete, date_folders, fixture, generate, plain_rows, read_parquet,
+    run_fixture, run_on, strings_of, zhijian, zhijian_in_repo as in_repo,
 };
 
 const SCORECARD_COLUMNS: &str = "date,shop,agent_id,sessions,agent_msgs,rounds,first_response_avg_s,\
@@ -391,7 +390,7 @@ fn a_killed_run_leaves_old_or_new_complete_folders() {
 }
 
 #[test]
-fn the_ingested_dataset_gives_the_same_scorecards_and_a_date_reads_its_neighbours_only() {
+fn the_ingested_dataset_gives_the_same_outputs_and_a_date_reads_its_own_views_only() {
     let scratch = Scratch::new();
     let raw = scratch.path("raw");
     generate(&raw, 2, 5, 20, 5);
@@ -414,10 +413,18 @@ fn the_ingested_dataset_gives_the_same_scorecards_and_a_date_reads_its_neighbour
             .success();
     }
     let folder = "date=2026-11-13";
-    assert_eq!(
-        std::fs::read_to_string(from_raw.join(folder).join("scorecards.csv")).expect("raw"),
-        std::fs::read_to_string(from_dataset.join(folder).join("scorecards.csv")).expect("dataset"),
-    );
+    for file in ["scorecards.csv", "report.html", "rejects.jsonl"] {
+        assert_eq!(
+            std::fs::read_to_string(from_raw.join(folder).join(file)).expect("raw"),
+            std::fs::read_to_string(from_dataset.join(folder).join(file)).expect("dataset"),
+            "{file}"
+        );
+    }
+    for table in ["violations", "rounds", "rule_hits", "inquiries"] {
+        let rows = |out: &Path| plain_rows(&out.join(folder).join(format!("{table}.parquet")));
+        assert_eq!(rows(&from_raw), rows(&from_dataset), "{table}");
+    }
+    // The prepared views of the date are all it reads: no neighbouring day.
     let manifest = assert_complete(&from_dataset.join(folder));
     let read: Vec<String> = manifest["inputs"]
         .as_array()
@@ -425,13 +432,24 @@ fn the_ingested_dataset_gives_the_same_scorecards_and_a_date_reads_its_neighbour
         .iter()
         .map(|i| {
             let path = i["path"].as_str().expect("path");
-            path.split('/')
-                .find(|p| p.starts_with("date="))
-                .expect("a date folder")
-                .to_string()
+            path.rsplit('/')
+                .take(3)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<Vec<_>>()
+                .join("/")
         })
         .collect();
-    assert_eq!(read, ["date=2026-11-12", "date=2026-11-13", "date=2026-11-14"]);
+    assert_eq!(
+        read,
+        [
+            "date=2026-11-13/_views/messages.parquet",
+            "date=2026-11-13/_views/rounds.parquet",
+            "date=2026-11-13/_views/sessions.parquet",
+            "date=2026-11-13/_views/agent_sessions.parquet"
+        ]
+    );
 }
 
 /// A run cut into units of a few shops (a small `--memory-limit`) spills the rows
@@ -469,21 +487,7 @@ fn a_run_in_units_of_shops_publishes_what_one_pass_does() {
             assert!(a == b, "{date}/{file} differs: {first_difference:?}");
         }
         for table in ["violations", "rounds", "scorecards", "rule_hits", "inquiries"] {
-            let rows = |out: &Path| {
-                let path = out.join(date).join(format!("{table}.parquet"));
-                let batches = read_parquet(&path);
-                let mut text = Vec::new();
-                {
-                    let mut writer = datafusion::arrow::csv::WriterBuilder::new().build(&mut text);
-                    for b in &batches {
-                        let plain: Vec<usize> = (0..b.num_columns())
-                            .filter(|i| !matches!(b.schema().field(*i).data_type(), DataType::List(_)))
-                            .collect();
-                        writer.write(&b.project(&plain).expect("columns")).expect("csv");
-                    }
-                }
-                text
-            };
+            let rows = |out: &Path| plain_rows(&out.join(date).join(format!("{table}.parquet")));
             assert_eq!(rows(&whole), rows(&units), "{date}/{table}.parquet rows");
         }
         assert_complete(&units.join(date));

@@ -252,3 +252,21 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The rows of a Parquet file as CSV, all columns but lists, for comparing two
+/// files' rows exactly.
+pub fn plain_rows(path: &Path) -> String {
+    let mut text = Vec::new();
+    {
+        let mut writer = datafusion::arrow::csv::WriterBuilder::new().build(&mut text);
+        for batch in read_parquet(path) {
+            let plain: Vec<usize> = (0..batch.num_columns())
+                .filter(|i| !matches!(batch.schema().field(*i).data_type(), DataType::List(_)))
+                .collect();
+            writer
+                .write(&batch.project(&plain).expect("columns"))
+                .expect("csv");
+        }
+    }
+    String::from_utf8(text).expect("utf-8")
+}

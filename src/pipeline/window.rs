@@ -1,5 +1,7 @@
-//! From `--input` paths to a DataFusion session with the views registered: the
-//! common first half of every command that reads transcripts.
+//! Which inputs and rows a date range needs. A session belongs to the local date
+//! it started, and its messages may run past midnight: reading for some dates
+//! takes the day before (to see which sessions had already started) and the day
+//! after (their late messages).
 
 use std::path::PathBuf;
 
@@ -7,30 +9,13 @@ use chrono::{Days, NaiveDate};
 use datafusion::arrow::array::{RecordBatch, Scalar, TimestampMicrosecondArray};
 use datafusion::arrow::compute::kernels::cmp::{gt_eq, lt};
 use datafusion::arrow::compute::{and, filter_record_batch};
-use datafusion::prelude::SessionContext;
 
-use crate::engine;
 use crate::error::Result;
-use crate::ingest::{self, Ingested, InputFile};
-use crate::progress::{Progress, Silent, Unit};
+use crate::ingest::{self, InputFile};
 use crate::schema::CANONICAL_NAMES;
-use crate::timezone::TimeZones;
-use crate::views::{self, Views};
 
-/// What loading produced: the session to query, the views and the ingest report.
-pub struct Loaded {
-    pub ctx: SessionContext,
-    pub views: Views,
-    /// The ingest report; its raw batches have been consumed by the views.
-    pub ingested: Ingested,
-}
-
-/// Session dates wanted, inclusive.
-///
-/// A session belongs to the local date it started, and its messages may run past
-/// midnight. So reading for these dates takes the day before (to see which sessions
-/// had already started) and the day after (their late messages); sessions of those
-/// two days are read but not reported.
+/// Session dates wanted, inclusive. Reading for them takes the day before and the
+/// day after too; sessions of those two days are read but not reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DateRange {
     pub from: NaiveDate,
@@ -47,7 +32,7 @@ impl DateRange {
     }
 
     /// Whether a `date=` folder of messages of local date `partition` is needed.
-    fn may_hold(&self, partition: NaiveDate) -> bool {
+    pub fn may_hold(&self, partition: NaiveDate) -> bool {
         let first = self.from.pred_opt().unwrap_or(self.from);
         let last = self.to.succ_opt().unwrap_or(self.to);
         first <= partition && partition <= last
@@ -74,57 +59,6 @@ pub fn select_files(inputs: &[PathBuf], dates: Option<DateRange>) -> Result<Vec<
         files.retain(|f| f.partition_date.is_none_or(|d| range.may_hold(d)));
     }
     Ok(files)
-}
-
-pub async fn load(inputs: &[PathBuf], zones: &TimeZones) -> Result<Loaded> {
-    load_dates(inputs, zones, None).await
-}
-
-/// Like [`load`], reading only what may hold sessions of `dates`.
-pub async fn load_dates(inputs: &[PathBuf], zones: &TimeZones, dates: Option<DateRange>) -> Result<Loaded> {
-    load_files(select_files(inputs, dates)?, zones, dates, &Silent).await
-}
-
-/// Reads `files`, keeps the messages that may belong to sessions of `dates`, and
-/// builds and registers the views.
-pub async fn load_files(
-    files: Vec<InputFile>,
-    zones: &TimeZones,
-    dates: Option<DateRange>,
-    progress: &dyn Progress,
-) -> Result<Loaded> {
-    let partitions = engine::default_partitions();
-    let ctx = engine::new_context(partitions);
-    let started = std::time::Instant::now();
-    progress.begin("read", Some(files.iter().map(|f| f.size).sum()), Unit::Bytes);
-    let mut ingested = ingest::read_files_reporting(files, zones, partitions, progress)?;
-    progress.end(&format!(
-        "{} files, {} records, {} rejects",
-        ingested.files.len(),
-        ingested.records_read,
-        ingested.rejects.len()
-    ));
-    let read = started.elapsed();
-    let mut raw = std::mem::take(&mut ingested.batches);
-    if let Some(range) = dates {
-        raw = keep_window(raw, range)?;
-    }
-    progress.begin("views", None, Unit::Items);
-    let views = views::build(&ctx, raw, zones, partitions).await?;
-    engine::register_views(&ctx, &views)?;
-    progress.end(&format!(
-        "{} messages, {} duplicates dropped",
-        views.message_count(),
-        views.duplicates
-    ));
-    if std::env::var_os("ZHIJIAN_TIMINGS").is_some() {
-        eprintln!(
-            "zhijian: timings: read+validate {:.3} s, views {:.3} s",
-            read.as_secs_f64(),
-            (started.elapsed() - read).as_secs_f64()
-        );
-    }
-    Ok(Loaded { ctx, views, ingested })
 }
 
 /// Drops messages that cannot belong to a session of `range`: the time predicate
