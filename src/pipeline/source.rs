@@ -219,7 +219,10 @@ fn read_into(
         Some(files.iter().map(|f| f.size).sum()),
         ProgressUnit::Bytes,
     );
-    let partitioner = Mutex::new(std::mem::replace(shops.as_mut(), ShopBatches::new(PathBuf::new(), 0)));
+    let partitioner = Mutex::new(std::mem::replace(
+        shops.as_mut(),
+        ShopBatches::new(PathBuf::new(), 0),
+    ));
     let workers = engine::default_partitions();
     let read = ingest::read_files_streaming(files, zones, workers, progress, &|_, _, batch| {
         let batch = if before > 0 {

@@ -52,7 +52,7 @@ pub async fn evaluate(unit: &UnitContext, pack: &RulePack, progress: &dyn Progre
     let results: Vec<Vec<RecordBatch>> = futures::stream::iter(pack.enabled())
         .map(|rule| async move {
             let started = Instant::now();
-            let found = rules::run::violations(ctx, rule).await;
+            let found = rules::run::hits(ctx, rule).await;
             timing(&format!("rule {}", rule.id), started);
             progress.advance(1);
             found
@@ -60,7 +60,10 @@ pub async fn evaluate(unit: &UnitContext, pack: &RulePack, progress: &dyn Progre
         .buffered(RULES_AT_ONCE)
         .try_collect()
         .await?;
-    let batches: Vec<RecordBatch> = results.into_iter().flatten().collect();
+    let started = Instant::now();
+    let enabled: Vec<&rules::Rule> = pack.enabled().collect();
+    let batches = rules::run::enrich(ctx, &enabled, results.into_iter().flatten().collect()).await?;
+    timing("violations of every rule", started);
     let total: usize = batches.iter().map(RecordBatch::num_rows).sum();
     let table = MemTable::try_new(VIOLATIONS.clone(), vec![batches])?;
     ctx.register_table("violations", Arc::new(table))?;
