@@ -12,6 +12,7 @@ pub mod cli;
 pub mod dataset;
 pub mod engine;
 pub mod error;
+pub mod forecast;
 pub mod ingest;
 pub mod kpi;
 pub mod load;
@@ -27,5 +28,6 @@ pub mod score;
 pub mod synth;
 pub mod timezone;
 pub mod views;
+pub mod watch;
 
 pub use error::{Error, Result};

@@ -1,5 +1,6 @@
 //! Drives the real `zhijian` binary on real files.
 
+mod forecast;
 mod formats;
 mod generate;
 mod kpi;
@@ -10,3 +11,4 @@ mod rules;
 mod run;
 mod sql;
 mod util;
+mod watch;
