@@ -5,7 +5,6 @@
 # customers and in agents (capacity measured on the reference day).
 #   bash benches/forecast.sh [SESSIONS_PER_DAY=2500]
 source "$(dirname "$0")/lib.sh"
-BIN=${CARGO_TARGET_DIR:-target}/release/zhijian
 SESSIONS=${1:-2500}
 DATA="$WORK/forecast-gen-$SESSIONS"
 machine

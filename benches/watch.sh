@@ -7,7 +7,6 @@
 # whole file (no pacing): the throughput ceiling.
 #   bash benches/watch.sh [N=1000000] [SPEED=2000]
 source "$(dirname "$0")/lib.sh"
-BIN=${CARGO_TARGET_DIR:-target}/release/zhijian
 N=${1:-1000000}
 SPEED=${2:-2000}
 machine

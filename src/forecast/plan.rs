@@ -92,8 +92,8 @@ pub fn solve(need: &[u64; HOURS], shifts: usize, hours: u32) -> Result<ShiftPlan
     let (total, starts) = best.ok_or(PlanError::Uncoverable)?;
     let agents = agents_for(need, &starts, hours, total).expect("the total was found feasible");
     let plan = build(&starts, &agents, hours);
-    for hour in 0..HOURS {
-        assert!(plan.cover[hour] >= need[hour], "plan does not cover hour {hour}");
+    for (hour, (cover, n)) in plan.cover.iter().zip(need).enumerate() {
+        assert!(cover >= n, "plan does not cover hour {hour}");
     }
     Ok(plan)
 }

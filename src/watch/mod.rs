@@ -319,8 +319,9 @@ impl Watch {
         Ok(())
     }
 
-    /// Every interval: the status lines, dropping idle sessions, saving the state.
+    /// Every interval: dropping idle sessions, the status lines, saving the state.
     fn tick(&mut self) -> Result<()> {
+        self.tracker.expire();
         if self.tracker.clock() != i64::MIN && self.options.status {
             let clock = self.tracker.clock();
             for status in self.tracker.status() {
@@ -331,7 +332,6 @@ impl Watch {
                 );
             }
         }
-        self.tracker.expire();
         self.save()
     }
 

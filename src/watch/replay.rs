@@ -80,9 +80,9 @@ fn csv_records(bytes: &[u8], zones: &TimeZones) -> (std::ops::Range<usize>, Vec<
     let (mut header, mut columns, mut out, mut last_ts) = (0..0, None, Vec::new(), i64::MIN);
     loop {
         let start = reader.position().byte() as usize;
-        match reader.read_byte_record(&mut row) {
-            Ok(false) => break,
-            Ok(true) | Err(_) => {}
+        // A row the csv crate cannot read still takes its place.
+        if let Ok(false) = reader.read_byte_record(&mut row) {
+            break;
         }
         let range = start..reader.position().byte() as usize;
         match &columns {
