@@ -36,7 +36,8 @@ WATCH=$!
 sleep 1
 "$BIN" gen --replay "$DATA" --speed "$SPEED" --out "$LIVE/" --replay-log "$WORK/replay-log.csv"
 sleep 3
-kill -TERM "$WATCH"
+# $WATCH is /usr/bin/time; the watch is its child.
+kill -TERM "$(pgrep -P "$WATCH")"
 wait "$WATCH" || true
 wait "$STAMP" || true
 grep -E "watch stopped|Maximum resident|Elapsed|Percent of CPU" "$WORK/watch-stderr.txt" | sed 's/^/  /'

@@ -13,9 +13,11 @@ use super::source::{Decoded, IncrementalReader, reader_for};
 use crate::error::{Error, Result};
 use crate::timezone::TimeZones;
 
-/// At most this much of one file is read per pass, so a large backlog is taken in
-/// steps of bounded memory.
-pub const STEP_BYTES: u64 = 64 << 20;
+/// At most this much of one file is read per pass, so a huge backlog is taken in
+/// steps of bounded memory. Messages are put in time order within a pass; a file
+/// written session by session (not in time order) must fit in one pass for event
+/// time to stay right, so the step is large.
+pub const STEP_BYTES: u64 = 1 << 30;
 
 /// A file's place, for `--state`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
