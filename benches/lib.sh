@@ -4,9 +4,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 WORK=${BENCH_DIR:-/tmp/zhijian-bench}
 PEER=${PEER:-../shared/peer/duckdb_peer.py}
-BIN=target/release/zhijian
+# ZHIJIAN_BIN: a binary built otherwise (then nothing is built here).
+BIN=${ZHIJIAN_BIN:-target/release/zhijian}
 mkdir -p "$WORK"
-cargo build --release --quiet --locked
+[ -n "${ZHIJIAN_BIN:-}" ] || cargo build --release --quiet --locked
 python3 -c "import duckdb" 2>/dev/null || pip install --quiet duckdb
 
 machine() {

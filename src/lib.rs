@@ -15,6 +15,7 @@ pub mod dataset;
 pub mod engine;
 pub mod error;
 pub mod failpoint;
+pub mod forecast;
 pub mod ingest;
 pub mod kpi;
 pub mod mask;
@@ -30,5 +31,6 @@ pub mod score;
 pub mod synth;
 pub mod timezone;
 pub mod views;
+pub mod watch;
 
 pub use error::{Error, Result};

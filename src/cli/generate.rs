@@ -18,7 +18,8 @@ Examples:
   zhijian gen --shops 2 --days 2 --sessions-per-day 300 --seed 7 --out sample-logs/
   zhijian gen --shops 2 --days 2 --sessions-per-day 60 --seed 7 --out sample-logs/ \\
       --orders sample-logs/_shop-data/orders.csv --metrics sample-logs/_shop-data/metrics.csv
-  zhijian gen --shops 20 --days 1 --sessions-per-day 2500 --seed 1 --out /tmp/1m.jsonl")]
+  zhijian gen --shops 20 --days 1 --sessions-per-day 2500 --seed 1 --out /tmp/1m.jsonl
+  zhijian gen --replay sample-logs/date=2026-11-11/messages.jsonl --speed 60 --out /tmp/live/")]
 pub struct GenArgs {
     /// Number of shops.
     #[arg(long, default_value_t = 2)]
@@ -49,6 +50,17 @@ pub struct GenArgs {
     /// good_reviews, reviews, complaints), for `zhijian kpi --metrics`.
     #[arg(long, value_name = "FILE", requires = "orders")]
     metrics: Option<PathBuf>,
+    /// Instead of generating: write this transcript file (JSONL or CSV) into --out
+    /// record by record in time order, at --speed times real time, as a live export
+    /// grows (for trying `zhijian watch`).
+    #[arg(long, value_name = "FILE")]
+    replay: Option<PathBuf>,
+    /// Replay speed: times real time (60 = a day in 24 minutes); 0 = as fast as possible.
+    #[arg(long, value_name = "N", default_value_t = 60.0, requires = "replay")]
+    speed: f64,
+    /// Replay: log `ts_micros,unix_micros` after each flush (when records were out).
+    #[arg(long, value_name = "FILE", requires = "replay")]
+    replay_log: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -58,6 +70,9 @@ enum FormatArg {
 }
 
 pub fn run(args: GenArgs) -> anyhow::Result<ExitCode> {
+    if let Some(source) = &args.replay {
+        return replay(&args, source);
+    }
     if args.shops == 0 || args.days == 0 || args.sessions_per_day == 0 {
         anyhow::bail!(crate::Error::Usage(
             "--shops, --days and --sessions-per-day must be at least 1".into()
@@ -111,5 +126,29 @@ pub fn run(args: GenArgs) -> anyhow::Result<ExitCode> {
             paths.metrics.display()
         );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn replay(args: &GenArgs, source: &std::path::Path) -> anyhow::Result<ExitCode> {
+    if !(args.speed >= 0.0 && args.speed.is_finite()) {
+        anyhow::bail!(crate::Error::Usage(format!(
+            "--speed {}: a number >= 0",
+            args.speed
+        )));
+    }
+    let stats = crate::watch::replay::replay(&crate::watch::replay::ReplayOptions {
+        source: source.to_path_buf(),
+        out: args.out.clone(),
+        speed: args.speed,
+        log: args.replay_log.clone(),
+        zones: crate::timezone::TimeZones::default(),
+    })?;
+    eprintln!(
+        "zhijian: replayed {} records into {} in {:.1} s (at most {:.2} s behind schedule)",
+        stats.records,
+        args.out.display(),
+        stats.seconds,
+        stats.max_lag_s
+    );
     Ok(ExitCode::SUCCESS)
 }

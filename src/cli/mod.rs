@@ -3,6 +3,7 @@
 
 mod args;
 mod check;
+mod forecast;
 mod generate;
 mod ingest;
 mod kpi;
@@ -11,6 +12,7 @@ mod report;
 mod rules;
 mod run;
 mod sql;
+mod watch;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -56,6 +58,8 @@ enum Command {
     Rules(rules::RulesArgs),
     Ingest(ingest::IngestArgs),
     Gen(generate::GenArgs),
+    Forecast(forecast::ForecastArgs),
+    Watch(watch::WatchArgs),
 }
 
 /// Runs the command line; `main` only returns this.
@@ -84,6 +88,8 @@ pub fn main() -> ExitCode {
         Command::Rules(args) => rules::run(args),
         Command::Ingest(args) => ingest::run(args),
         Command::Gen(args) => generate::run(args),
+        Command::Forecast(args) => forecast::run(args),
+        Command::Watch(args) => watch::run(args),
     };
     match outcome {
         Ok(code) => code,

@@ -62,15 +62,7 @@ pub fn read_into(
     if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
         return Ok(());
     }
-    // Position of each canonical field in the header, matched case-insensitively.
-    let columns: Vec<Option<usize>> = FIELDS
-        .iter()
-        .map(|field| {
-            headers
-                .iter()
-                .position(|h| String::from_utf8_lossy(h).trim().eq_ignore_ascii_case(field))
-        })
-        .collect();
+    let columns = header_columns(&headers);
 
     let mut made = 0u64;
     let mut builder = RawBatchBuilder::with_capacity(BATCH_ROWS, BATCH_ROWS * 64);
@@ -196,6 +188,18 @@ impl<R: Read> Read for TrackedReader<R> {
     }
 }
 
+/// Position of each canonical field in the header, matched case-insensitively.
+pub fn header_columns(headers: &csv::ByteRecord) -> Vec<Option<usize>> {
+    FIELDS
+        .iter()
+        .map(|field| {
+            headers
+                .iter()
+                .position(|h| String::from_utf8_lossy(h).trim().eq_ignore_ascii_case(field))
+        })
+        .collect()
+}
+
 fn read_up_to(source: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
@@ -212,9 +216,11 @@ fn join(row: &csv::ByteRecord) -> Vec<u8> {
     row.iter().collect::<Vec<_>>().join(&b","[..])
 }
 
-type Converted<'a> = Result<Result<crate::ingest::record::Message<'a>, String>, String>;
+pub type Converted<'a> = Result<Result<crate::ingest::record::Message<'a>, String>, String>;
 
-fn convert_row<'a>(
+/// One data row against the header's `columns` (of `width` cells): `Err` for a
+/// row of the wrong shape, `Ok(Err)` for a record that breaks the schema.
+pub fn convert_row<'a>(
     row: &'a csv::ByteRecord,
     columns: &[Option<usize>],
     width: usize,

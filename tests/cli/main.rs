@@ -2,6 +2,7 @@
 
 #[cfg(feature = "failpoints")]
 mod faults;
+mod forecast;
 mod formats;
 mod generate;
 mod kpi;
@@ -15,3 +16,4 @@ mod rules;
 mod run;
 mod sql;
 mod util;
+mod watch;
