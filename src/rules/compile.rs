@@ -2,7 +2,6 @@
 //! returns the same columns: `shop, session_id, agent_id, msg_id, msg_ids, ts,
 //! detail`; [`crate::rules::run`] adds the rule's metadata and evidence.
 
-use crate::rules::matcher::Separators;
 use crate::rules::spec::{MessageRole, RepeatMode, Rule, Scope, ServiceHours, Template, Within};
 
 /// A SQL string literal.
@@ -60,9 +59,7 @@ pub fn compile(rule: &Rule) -> String {
             hours,
         } => latency(*max_seconds, *scope, *hours),
         Template::Unanswered { ignore, hours } => unanswered(ignore, *hours),
-        Template::Phrases { role, hours, matcher } => {
-            phrases(&rule.matcher_key(), *role, *hours, matcher.separators())
-        }
+        Template::Phrases { role, hours, .. } => phrases(&rule.matcher_key(), *role, *hours),
         Template::Repeat {
             min_run,
             mode,
@@ -124,27 +121,19 @@ fn unanswered(ignore: &[String], hours: Option<ServiceHours>) -> String {
     )
 }
 
-fn phrases(key: &str, role: MessageRole, hours: Option<ServiceHours>, separators: Separators) -> String {
+fn phrases(key: &str, role: MessageRole, hours: Option<ServiceHours>) -> String {
     // A customer's or bot's message is the last agent's responsibility.
     let agent = match role {
         MessageRole::Agent => "agent_id",
         _ => "prev_agent_id",
     };
-    // Ignoring separators needs the line breaks of the raw text, which
-    // `norm_text` no longer has.
-    let found = match separators {
-        Separators::Keep => format!("zj_matches_norm(norm_text, {})", quote(key)),
-        Separators::Ignore => format!("zj_matches(text, {})", quote(key)),
-    };
+    // One scan finds the messages of every phrases rule (`zj_phrase_hits`).
     format!(
         "SELECT shop, session_id, {agent} AS agent_id, msg_id, make_array(msg_id) AS msg_ids, ts,\n       \
          concat('命中: ', array_to_string(found, '、')) AS detail\n\
-         FROM (\n  \
-           SELECT *, {found} AS found FROM messages\n  \
-           WHERE role = '{role}' AND {hours}\n\
-         ) AS checked\n\
-         WHERE cardinality(found) > 0",
-        role = role.as_str(),
+         FROM zj_phrase_hits({key})\n\
+         WHERE {hours}",
+        key = quote(key),
         hours = hours_predicate("local_time", hours),
     )
 }

@@ -181,6 +181,12 @@ impl Matcher {
     /// empty when an `except` phrase occurs.
     pub fn find_all_in(&self, text: &str, normalized: bool, scratch: &mut Scratch) -> Vec<String> {
         let (phrase_view, pattern_view) = self.views(text, normalized, scratch);
+        self.find_all_in_views(phrase_view, pattern_view)
+    }
+
+    /// [`Matcher::find_all_in`] on a message's text already made ready: the text
+    /// its phrases see (the loose form in `ignore` mode) and its `norm_text`.
+    pub fn find_all_in_views(&self, phrase_view: &str, pattern_view: &str) -> Vec<String> {
         if !self.hit(phrase_view, pattern_view) {
             return Vec::new();
         }

@@ -10,6 +10,7 @@ pub mod inline_tests;
 pub mod lint;
 pub mod matcher;
 pub mod pack;
+pub mod phrase_hits;
 pub mod repeat;
 pub mod run;
 pub mod spec;
@@ -29,12 +30,29 @@ use crate::views::Views;
 pub fn register_functions(ctx: &SessionContext, pack: &RulePack, views: &Views) {
     let matchers = Arc::new(pack.matchers());
     udf::register(ctx, matchers.clone());
+    let messages = Arc::new(views.messages.clone());
     ctx.register_udtf(
         repeat::FUNCTION_NAME,
         Arc::new(repeat::RepeatRuns {
-            messages: Arc::new(views.messages.clone()),
+            messages: messages.clone(),
             matchers,
         }),
+    );
+    let phrase_rules = pack
+        .rules
+        .iter()
+        .filter_map(|rule| match &rule.template {
+            Template::Phrases { role, matcher, .. } => Some(phrase_hits::PhraseRule {
+                key: rule.matcher_key(),
+                role: *role,
+                matcher: matcher.clone(),
+            }),
+            _ => None,
+        })
+        .collect();
+    ctx.register_udtf(
+        phrase_hits::FUNCTION_NAME,
+        Arc::new(phrase_hits::PhraseHits::new(messages, phrase_rules)),
     );
 }
 
