@@ -43,7 +43,7 @@ impl InputArgs {
 }
 
 /// `2GB`, `1.5G`, `500MB`, `2GiB`, or bytes.
-fn parse_size(text: &str) -> Result<u64, String> {
+pub fn parse_size(text: &str) -> Result<u64, String> {
     let lower = text.trim().to_ascii_lowercase();
     let split = lower
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))

@@ -40,6 +40,10 @@ pub struct KpiArgs {
     /// Pay from the days there are when some days of the month have no folder.
     #[arg(long)]
     allow_missing_days: bool,
+    /// Memory the month's queries may hold before they spill to disk, like 2GB
+    /// (default: a quarter of the machine's memory, at most 2 GB).
+    #[arg(long, value_name = "SIZE", value_parser = super::args::parse_size)]
+    memory_limit: Option<u64>,
 }
 
 pub fn run(args: KpiArgs) -> anyhow::Result<ExitCode> {
@@ -58,6 +62,9 @@ pub fn run(args: KpiArgs) -> anyhow::Result<ExitCode> {
         metrics: args.metrics,
         config,
         allow_missing_days: args.allow_missing_days,
+        memory_limit: args
+            .memory_limit
+            .unwrap_or_else(crate::pipeline::default_memory_limit),
     };
     let report = super::runtime()?.block_on(kpi::run(&options))?;
     for line in &report.cleaned {

@@ -77,6 +77,28 @@ pub fn register_views(ctx: &SessionContext, views: &Views) -> Result<()> {
     Ok(())
 }
 
+/// Registers Parquet `files` as the table `name` with `schema` (an empty table
+/// when there are none). The rows are read as a query asks for them, so a table
+/// bigger than memory costs only what the query keeps; a file whose strings are
+/// another string type is read as `schema` says.
+pub async fn register_parquet(
+    ctx: &SessionContext,
+    name: &str,
+    files: &[std::path::PathBuf],
+    schema: &datafusion::arrow::datatypes::SchemaRef,
+) -> Result<()> {
+    if files.is_empty() {
+        let table = MemTable::try_new(schema.clone(), vec![Vec::new()])?;
+        ctx.register_table(name, Arc::new(table))?;
+        return Ok(());
+    }
+    let paths: Vec<String> = files.iter().map(|path| path.display().to_string()).collect();
+    let options = datafusion::prelude::ParquetReadOptions::default().schema(schema);
+    let frame = ctx.read_parquet(paths, options).await?;
+    ctx.register_table(name, frame.into_view())?;
+    Ok(())
+}
+
 /// Runs a read-only query and collects its rows.
 pub async fn query(
     ctx: &SessionContext,

@@ -38,6 +38,8 @@ pub struct KpiOptions {
     pub metrics: Option<PathBuf>,
     pub config: KpiConfig,
     pub allow_missing_days: bool,
+    /// Bytes the month's queries may hold before they spill to disk.
+    pub memory_limit: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -100,34 +102,23 @@ pub async fn run(options: &KpiOptions) -> Result<KpiReport> {
         }
     }
     let zones = month::zones_of(&days)?;
-    let ctx = engine::new_context(engine::default_partitions());
-    register(
-        &ctx,
-        "scorecards",
-        &SCORECARDS,
-        month::read_table(&days, "scorecards", &SCORECARDS)?,
-    )?;
-    register(
-        &ctx,
-        "rounds",
-        &ROUNDS_OUTPUT,
-        month::read_table(&days, "rounds", &ROUNDS_OUTPUT)?,
-    )?;
-    let inquiries = month::read_table(&days, "inquiries", &INQUIRIES)?;
-    let mut all_inquiries = inquiries.clone();
+    // The month's tables stay in their files: a month of 10M-message days has
+    // far more rounds than memory.
+    let ctx = engine::new_bounded_context(engine::default_partitions(), options.memory_limit)?;
+    let scorecard_files = month::table_files(&days, "scorecards")?;
+    engine::register_parquet(&ctx, "scorecards", &scorecard_files, &SCORECARDS).await?;
+    let round_files = month::table_files(&days, "rounds")?;
+    engine::register_parquet(&ctx, "rounds", &round_files, &ROUNDS_OUTPUT).await?;
+    let mut inquiry_files = month::table_files(&days, "inquiries")?;
+    engine::register_parquet(&ctx, "inquiries", &inquiry_files, &INQUIRIES).await?;
     let next_day = month::day_after(month)
         .map(|d| month::read_day(&options.out, d))
         .transpose()?
         .flatten();
     if let Some(next) = &next_day {
-        all_inquiries.extend(month::read_table(
-            std::slice::from_ref(next),
-            "inquiries",
-            &INQUIRIES,
-        )?);
+        inquiry_files.extend(month::table_files(std::slice::from_ref(next), "inquiries")?);
     }
-    register(&ctx, "inquiries", &INQUIRIES, inquiries)?;
-    register(&ctx, "all_inquiries", &INQUIRIES, all_inquiries)?;
+    engine::register_parquet(&ctx, "all_inquiries", &inquiry_files, &INQUIRIES).await?;
     let mut order_rows = None;
     if let Some(path) = &options.orders {
         let orders = inputs::read_orders(path, &zones)?;

@@ -128,20 +128,32 @@ pub fn zones_of(days: &[Day]) -> Result<TimeZones> {
     TimeZones::new(zone).with_shop_overrides(overrides.iter().map(String::as_str))
 }
 
-/// Reads `NAME.parquet` of every day, cast to `schema`.
+/// The `NAME.parquet` file of every day; a day without one was written by an
+/// older zhijian and must be run again.
+pub fn table_files(days: &[Day], name: &str) -> Result<Vec<PathBuf>> {
+    days.iter()
+        .map(|day| {
+            let path = day.folder.join(format!("{name}.parquet"));
+            if path.exists() {
+                Ok(path)
+            } else {
+                Err(Error::Input {
+                    path,
+                    message: format!(
+                        "missing: this folder was written by an older zhijian; run `zhijian run --date {}` again",
+                        day.date
+                    ),
+                })
+            }
+        })
+        .collect()
+}
+
+/// Reads `NAME.parquet` of every day, cast to `schema`: for small tables
+/// (scorecards), read whole.
 pub fn read_table(days: &[Day], name: &str, schema: &SchemaRef) -> Result<Vec<RecordBatch>> {
     let mut batches = Vec::new();
-    for day in days {
-        let path = day.folder.join(format!("{name}.parquet"));
-        if !path.exists() {
-            return Err(Error::Input {
-                path,
-                message: format!(
-                    "missing: this folder was written by an older zhijian; run `zhijian run --date {}` again",
-                    day.date
-                ),
-            });
-        }
+    for path in table_files(days, name)? {
         let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
         for batch in ParquetRecordBatchReaderBuilder::try_new(file)?.build()? {
             batches.push(crate::engine::decode::conform(&batch?, schema)?);

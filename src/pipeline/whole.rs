@@ -6,8 +6,9 @@
 use std::path::{Path, PathBuf};
 
 use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::parquet::arrow::ArrowWriter;
-use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use datafusion::prelude::SessionContext;
 
 use super::{Input, Plan, Scratch, Source};
 use crate::dataset::VIEW_TABLES;
@@ -16,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::ingest::IngestReport;
 use crate::progress::Progress;
 use crate::rules::{self, RulePack};
+use crate::schema;
 use crate::views::Views;
 
 /// A session over every view of the plan's input, with the pack's functions.
@@ -30,14 +32,13 @@ pub async fn whole_views(
     let ctx = engine::new_bounded_context(engine::default_partitions(), plan.memory_limit)?;
     if let Input::Prepared(dataset) = &plan.input {
         for table in VIEW_TABLES {
-            let files: Vec<String> = dataset
+            let files: Vec<PathBuf> = dataset
                 .view_dates(plan.dates)
                 .into_iter()
                 .map(|date| dataset.view_file(date, table))
                 .filter(|path| path.exists())
-                .map(|path| path.display().to_string())
                 .collect();
-            register_files(&ctx, table, files).await?;
+            engine::register_parquet(&ctx, table, &files, view_schema(table)).await?;
         }
         rules::register_functions(&ctx, pack, &Views::default());
         return Ok((ctx, source.into_report(), 0));
@@ -55,16 +56,26 @@ pub async fn whole_views(
         let duplicates = write_units(&mut source, scratch.path()).await?;
         for table in VIEW_TABLES {
             let dir = scratch.path().join(table);
-            let files = std::fs::read_dir(&dir)
+            let mut files = std::fs::read_dir(&dir)
                 .map_err(|e| Error::io(&dir, e))?
-                .map(|e| Ok(e.map_err(|e| Error::io(&dir, e))?.path().display().to_string()))
+                .map(|e| Ok(e.map_err(|e| Error::io(&dir, e))?.path()))
                 .collect::<Result<Vec<_>>>()?;
-            register_files(&ctx, table, files).await?;
+            files.sort();
+            engine::register_parquet(&ctx, table, &files, view_schema(table)).await?;
         }
         rules::register_functions(&ctx, pack, &Views::default());
         duplicates
     };
     Ok((ctx, source.into_report(), duplicates))
+}
+
+fn view_schema(table: &str) -> &'static SchemaRef {
+    match table {
+        "messages" => &schema::MESSAGES,
+        "rounds" => &schema::ROUNDS,
+        "sessions" => &schema::SESSIONS,
+        _ => &schema::AGENT_SESSIONS,
+    }
 }
 
 /// Writes every unit's views into `dir/<view>/unit-N.parquet`.
@@ -100,20 +111,5 @@ fn write_file(path: &PathBuf, partitions: &[Vec<RecordBatch>]) -> Result<()> {
         writer.write(batch).map_err(|e| Error::write(path, e))?;
     }
     writer.close().map_err(|e| Error::write(path, e))?;
-    Ok(())
-}
-
-/// Registers Parquet `files` as `name` (an empty view when there are none).
-async fn register_files(ctx: &SessionContext, name: &str, files: Vec<String>) -> Result<()> {
-    if files.is_empty() {
-        let views = Views::default();
-        let empty = SessionContext::new();
-        engine::register_views(&empty, &views)?;
-        let table = empty.table_provider(name).await?;
-        ctx.register_table(name, table)?;
-        return Ok(());
-    }
-    let frame = ctx.read_parquet(files, ParquetReadOptions::default()).await?;
-    ctx.register_table(name, frame.into_view())?;
     Ok(())
 }
