@@ -8,6 +8,8 @@
 #   ingest    zhijian ingest FILE → Parquet dataset
 #   parquet   zhijian run --input DATASET (the whole run from Parquet)
 #   check     zhijian check banned-offplatform --input DATASET --date D (one phrases rule, one day)
+#   sql       zhijian sql, a per-agent aggregate over `rounds`, from the dataset and from the JSONL
+#   check     the same check from the JSONL (the memory of a trainer's command on raw input)
 # and prints median wall time, peak RSS, messages/s and the ratio zhijian / peer.
 #
 #   bash benches/run.sh [REPEATS=3] [N...]          e.g. bash benches/run.sh 3 1000000 10000000
@@ -32,5 +34,9 @@ for N in $SIZES; do
   measure "$RESULTS" ingest "$BIN" ingest --input "$DATA" --out "$WORK/dataset-$N"
   measure "$RESULTS" parquet-run "$BIN" run --quiet --input "$WORK/dataset-$N" --rules rules --out "$WORK/out-parquet"
   measure "$RESULTS" check-1-rule-1-day "$BIN" check banned-offplatform --input "$WORK/dataset-$N" --date 2026-11-11 --limit 5
+  agents="SELECT agent_id, count(*) AS rounds, avg(latency_s) AS latency FROM rounds GROUP BY agent_id"
+  measure "$RESULTS" sql-dataset "$BIN" sql --input "$WORK/dataset-$N" "$agents"
+  measure "$RESULTS" sql-jsonl "$BIN" sql --input "$DATA" "$agents"
+  measure "$RESULTS" check-jsonl "$BIN" check banned-offplatform --input "$DATA" --limit 5
   summarize "$RESULTS" "$MSGS" peer
 done

@@ -75,7 +75,9 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 known.join(", ")
             )));
         }
-        let plan = args.input.plan(dates)?;
+        let mut plan = args.input.plan(dates)?;
+        // From a prepared dataset, only the views these rules read.
+        plan.views = Some(crate::rules::views_read(&rules));
         let scratch = Scratch::new("check")?;
         let progress = super::progress::for_stderr(true);
         let mut source = Source::open(&plan, scratch.spill_path(), progress.as_ref())?;

@@ -25,6 +25,8 @@ pub struct DatasetReader {
     dataset: Dataset,
     dates: Vec<NaiveDate>,
     partitions: usize,
+    /// The views read (`None`: all); the others are left empty.
+    views: Option<Vec<&'static str>>,
 }
 
 impl DatasetReader {
@@ -34,7 +36,15 @@ impl DatasetReader {
             dataset,
             dates,
             partitions: partitions.max(1),
+            views: None,
         }
+    }
+
+    /// Reads only `views` (all with `None`): a command that runs one rule needs
+    /// one or two of the four.
+    pub fn with_views(mut self, views: Option<Vec<&'static str>>) -> Self {
+        self.views = views;
+        self
     }
 
     pub fn dates(&self) -> &[NaiveDate] {
@@ -70,6 +80,9 @@ impl DatasetReader {
         let mut files = Vec::new();
         for date in &self.dates {
             for table in super::VIEW_TABLES {
+                if self.views.as_ref().is_some_and(|views| !views.contains(&table)) {
+                    continue;
+                }
                 let path = self.dataset.view_file(*date, table);
                 let size = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?.len();
                 files.push(InputFile {
@@ -89,6 +102,9 @@ impl DatasetReader {
             return Ok(Views::default());
         };
         let table = |name: &str, schema: &SchemaRef| -> Result<Vec<Vec<RecordBatch>>> {
+            if self.views.as_ref().is_some_and(|views| !views.contains(&name)) {
+                return Ok(Vec::new());
+            }
             let mut batches = Vec::new();
             for date in &self.dates {
                 let path = self.dataset.view_file(*date, name);
@@ -131,22 +147,42 @@ fn read_shops(path: &Path, first: &str, last: &str, schema: &SchemaRef) -> Resul
         .filter(|(_, group)| may_hold(group, shop_column, first, last))
         .map(|(index, _)| index)
         .collect();
-    let reader = builder
-        .with_row_groups(groups)
-        .build()
-        .map_err(|e| unreadable(&e))?;
-    let (low, high) = (
-        Scalar::new(StringArray::from(vec![first])),
-        Scalar::new(StringArray::from(vec![last])),
-    );
-    let mut out = Vec::new();
-    for batch in reader {
-        let batch = engine::decode::conform(&batch.map_err(|e| unreadable(&e))?, schema)?;
-        let shop = batch.column_by_name("shop").expect("views have a shop");
-        let inside = and(&gt_eq(shop, &low)?, &lt_eq(shop, &high)?)?;
-        if inside.true_count() > 0 {
-            out.push(filter_record_batch(&batch, &inside)?);
+    // Row groups are decoded on every core, in contiguous runs kept in order.
+    let threads = crate::engine::default_partitions().clamp(1, groups.len().max(1));
+    let runs: Vec<&[usize]> = groups.chunks(groups.len().div_ceil(threads).max(1)).collect();
+    let read_run = |run: &[usize]| -> Result<Vec<RecordBatch>> {
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .and_then(|builder| builder.with_row_groups(run.to_vec()).build())
+            .map_err(|e| unreadable(&e))?;
+        let (low, high) = (
+            Scalar::new(StringArray::from(vec![first])),
+            Scalar::new(StringArray::from(vec![last])),
+        );
+        let mut out = Vec::new();
+        for batch in reader {
+            let batch = engine::decode::conform(&batch.map_err(|e| unreadable(&e))?, schema)?;
+            let shop = batch.column_by_name("shop").expect("views have a shop");
+            let inside = and(&gt_eq(shop, &low)?, &lt_eq(shop, &high)?)?;
+            if inside.true_count() > 0 {
+                out.push(filter_record_batch(&batch, &inside)?);
+            }
         }
+        Ok(out)
+    };
+    let per_run: Vec<Result<Vec<RecordBatch>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = runs.iter().map(|run| scope.spawn(|| read_run(run))).collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(unreadable(&"a reading thread panicked")))
+            })
+            .collect()
+    });
+    let mut out = Vec::new();
+    for run in per_run {
+        out.extend(run?);
     }
     Ok(out)
 }

@@ -34,6 +34,9 @@ pub struct Plan {
     pub zones: TimeZones,
     /// Memory to stay within, in bytes: it sizes the units of shops.
     pub memory_limit: u64,
+    /// The views a prepared dataset's units need (`None`: all); views built from
+    /// raw rows are built whole anyway.
+    pub views: Option<Vec<&'static str>>,
 }
 
 impl Plan {
@@ -69,6 +72,7 @@ impl Plan {
             dates,
             zones,
             memory_limit,
+            views: None,
         })
     }
 
@@ -79,6 +83,7 @@ impl Plan {
             dates: None,
             zones,
             memory_limit: default_memory_limit(),
+            views: None,
         }
     }
 

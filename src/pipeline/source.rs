@@ -62,7 +62,8 @@ impl Source {
                 (kind, report)
             }
             Input::Prepared(dataset) => {
-                let reader = DatasetReader::new(dataset.clone(), plan.dates, partitions);
+                let reader = DatasetReader::new(dataset.clone(), plan.dates, partitions)
+                    .with_views(plan.views.clone());
                 let files = reader.files()?;
                 let report = IngestReport {
                     records_per_file: vec![0; files.len()],

@@ -56,6 +56,20 @@ pub fn register_functions(ctx: &SessionContext, pack: &RulePack, views: &Views) 
     );
 }
 
+/// The views the hits of `rules` read: `messages` and `sessions` always (the
+/// evidence and the session date, and the text the phrase and repeat scans
+/// walk), `rounds` and `agent_sessions` when a rule's SQL names them.
+pub fn views_read(rules: &[&Rule]) -> Vec<&'static str> {
+    let mut views = vec!["messages", "sessions"];
+    for view in ["rounds", "agent_sessions"] {
+        let named = regex::Regex::new(&format!(r"(?i)\b{view}\b")).expect("a plain word");
+        if rules.iter().any(|rule| named.is_match(&compile::compile(rule))) {
+            views.push(view);
+        }
+    }
+    views
+}
+
 /// Plans every enabled rule's query against empty views, so a rule whose SQL names
 /// a missing column or table fails when the pack loads, not in the middle of a run.
 pub async fn check_queries(pack: &RulePack) -> Vec<PackIssue> {

@@ -198,3 +198,38 @@ fn a_dataset_is_never_mixed_with_other_time_zones_or_old_folders() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("no _dataset.json"), "{stderr}");
 }
+
+/// `check` on a prepared dataset reads only the views its rule needs, and finds
+/// what it finds on the exports, for a rule of every template that reads a
+/// different view (`messages` only, `rounds`, a trainer's SQL).
+#[test]
+fn check_on_a_dataset_reads_the_views_it_needs_and_finds_what_the_exports_give() {
+    let scratch = Scratch::new();
+    let input = scratch.path("in");
+    generate(&input, 3, 1, 80, 7);
+    let dataset = scratch.path("dataset");
+    ok(zhijian()
+        .args(["ingest", "--input"])
+        .arg(&input)
+        .arg("--out")
+        .arg(&dataset)
+        .output()
+        .expect("runs"));
+    for rule in [
+        "banned-rude",
+        "first-response-30s",
+        "unanswered",
+        "refund-promise-before-order",
+    ] {
+        let check = |from: &Path| {
+            text(&ok(in_repo()
+                .args(["check", rule, "--format", "json", "--limit", "1000", "--input"])
+                .arg(from)
+                .output()
+                .expect("runs")))
+        };
+        let from_dataset = check(&dataset);
+        assert!(!from_dataset.is_empty(), "{rule} finds hits");
+        assert_eq!(from_dataset, check(&input), "{rule}");
+    }
+}
